@@ -1,0 +1,1015 @@
+//! One party's endpoint: its two links, matching and requests.
+//!
+//! The endpoint is driven from outside: [`Endpoint::poll`] makes every step
+//! of progress possible without blocking (dial, accept, read, write, time out)
+//! and returns; the platform then sleeps until a socket is ready or
+//! [`Endpoint::poll_at`] arrives. Requests are posted with [`Endpoint::isend`]
+//! and [`Endpoint::irecv`] and collected with [`Endpoint::take`].
+//!
+//! Buffers are generic: a send holds anything that reads as bytes, a receive
+//! anything that writes as bytes, and each is handed back in its completion.
+//! That lets a platform lend the application's own memory, so large messages
+//! move between socket and application with no intermediate copy.
+
+use crate::config::{EndpointConfig, MAX_FRAME_PAYLOAD};
+use crate::error::{Error, LinkError};
+use crate::link::{Inbound, Link, LinkState, OutItem, RxPhase, Sink, Written};
+use crate::matching::{ArrivalOutcome, Matcher, PostOutcome, Source, TagFilter, Unexpected};
+use crate::rank::{Rank, PARTIES};
+use crate::request::Completion;
+use crate::request::{PendingRecv, RequestId, Requests, Status};
+use crate::socket::{Network, Socket, SocketError};
+use crate::stats::LinkStats;
+use crate::time::{earliest, Duration, Instant};
+use crate::wire::{
+    FrameHeader, FrameKind, FrameRepr, Hello, HelloRepr, FRAME_HEADER_LEN, HELLO_LEN,
+};
+use alloc::collections::VecDeque;
+use alloc::vec;
+use alloc::vec::Vec;
+
+/// Socket reads per link per poll, so one busy link cannot starve the other.
+const READS_PER_POLL: usize = 64;
+/// Payloads at least this long are read straight into their destination.
+const DIRECT_READ_MIN: usize = 16 * 1024;
+/// Events kept for the platform before the oldest are dropped.
+const MAX_EVENTS: usize = 64;
+/// First and largest pause between connection attempts.
+const DIAL_BACKOFF_MIN_US: u64 = 2_000;
+const DIAL_BACKOFF_MAX_US: u64 = 250_000;
+
+/// Something the platform may want to log or act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event<A> {
+    /// The link to this peer is established.
+    LinkUp(Rank),
+    /// The link to this peer failed; operations involving it fail with `reason`.
+    LinkFailed {
+        /// The peer.
+        peer: Rank,
+        /// What happened.
+        reason: LinkError,
+    },
+    /// The link to this peer closed in order.
+    LinkClosed(Rank),
+    /// An inbound connection was refused and dropped; real links are unaffected.
+    Rejected {
+        /// Where it came from.
+        addr: A,
+        /// Why it was refused.
+        reason: LinkError,
+    },
+}
+
+/// Which readiness a socket should be watched for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Interest {
+    /// Wake when bytes can be read.
+    pub read: bool,
+    /// Wake when bytes can be written.
+    pub write: bool,
+}
+
+/// An accepted connection that has not yet presented a valid hello.
+#[derive(Debug)]
+struct PendingConn<S> {
+    socket: S,
+    hello: [u8; HELLO_LEN],
+    filled: usize,
+    deadline: Instant,
+}
+
+/// One party of a three-party job.
+#[derive(Debug)]
+pub struct Endpoint<S: Socket, Tx, Rx> {
+    config: EndpointConfig,
+    links: [Option<Link<S, Tx>>; PARTIES],
+    pending: Vec<PendingConn<S>>,
+    matcher: Matcher,
+    requests: Requests<Tx, Rx>,
+    events: VecDeque<Event<S::Addr>>,
+    connect_deadline: Instant,
+    closing: bool,
+    discard: Vec<u8>,
+}
+
+impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
+    /// A new endpoint that starts connecting at `now`. Each party dials the
+    /// lower ranks and accepts the higher ones, so any start order works.
+    pub fn new(config: EndpointConfig, now: Instant) -> Self {
+        let me = config.rank;
+        let frame_payload = config.frame_payload.clamp(1, MAX_FRAME_PAYLOAD);
+        let links = Rank::ALL
+            .map(|peer| (peer != me).then(|| Link::new(peer, peer < me, frame_payload, now)));
+        Endpoint {
+            matcher: Matcher::new(config.max_unexpected_messages, config.max_unexpected_bytes),
+            connect_deadline: now + config.connect_timeout,
+            config,
+            links,
+            pending: Vec::new(),
+            requests: Requests::new(),
+            events: VecDeque::new(),
+            closing: false,
+            discard: vec![0; 4096],
+        }
+    }
+
+    /// This party's rank.
+    pub fn rank(&self) -> Rank {
+        self.config.rank
+    }
+
+    /// The state of the link to `peer` (`None` for our own rank).
+    pub fn link_state(&self, peer: Rank) -> Option<LinkState> {
+        self.link(peer).map(|l| l.state)
+    }
+
+    /// Traffic counters of the link to `peer`.
+    pub fn stats(&self, peer: Rank) -> LinkStats {
+        self.link(peer).map(|l| l.stats).unwrap_or_default()
+    }
+
+    /// True once both links are established.
+    pub fn is_established(&self) -> bool {
+        self.links
+            .iter()
+            .flatten()
+            .all(|l| l.state == LinkState::Established)
+    }
+
+    /// The first failed link and why, if any.
+    pub fn failure(&self) -> Option<(Rank, LinkError)> {
+        self.links.iter().flatten().find_map(|l| match l.state {
+            LinkState::Failed(reason) => Some((l.peer, reason)),
+            _ => None,
+        })
+    }
+
+    /// True when every link is closed or failed.
+    pub fn is_closed(&self) -> bool {
+        self.links
+            .iter()
+            .flatten()
+            .all(|l| matches!(l.state, LinkState::Closed | LinkState::Failed(_)))
+    }
+
+    /// True while any request, queued byte or link set-up needs driving.
+    pub fn has_work(&self) -> bool {
+        self.requests.live() > 0
+            || self.links.iter().flatten().any(|l| {
+                !l.tx_idle() || matches!(l.state, LinkState::Connecting | LinkState::Handshaking)
+            })
+            || !self.pending.is_empty()
+    }
+
+    /// The next event for the platform, oldest first.
+    pub fn poll_event(&mut self) -> Option<Event<S::Addr>> {
+        self.events.pop_front()
+    }
+
+    /// Calls `f` with each open socket and what to watch it for.
+    pub fn for_each_socket(&self, mut f: impl FnMut(&S, Interest)) {
+        for link in self.links.iter().flatten() {
+            if let Some(socket) = &link.socket {
+                f(
+                    socket,
+                    Interest {
+                        read: true,
+                        write: !link.tx_idle(),
+                    },
+                );
+            }
+        }
+        for p in &self.pending {
+            f(
+                &p.socket,
+                Interest {
+                    read: true,
+                    write: false,
+                },
+            );
+        }
+    }
+
+    /// When [`Endpoint::poll`] must run again even if no socket becomes ready.
+    pub fn poll_at(&self) -> Option<Instant> {
+        let mut at = None;
+        let mut unestablished = false;
+        for link in self.links.iter().flatten() {
+            match link.state {
+                LinkState::Connecting => {
+                    unestablished = true;
+                    if link.dials {
+                        at = earliest(at, Some(link.next_dial));
+                    }
+                }
+                LinkState::Handshaking => {
+                    unestablished = true;
+                    at = earliest(at, link.handshake_deadline);
+                }
+                _ => {}
+            }
+        }
+        if unestablished {
+            at = earliest(at, Some(self.connect_deadline));
+        }
+        self.pending
+            .iter()
+            .fold(at, |at, p| earliest(at, Some(p.deadline)))
+    }
+
+    /// Posts a send of `buf` to `peer` with `tag`.
+    pub fn isend(&mut self, peer: Rank, tag: u32, buf: Tx) -> Result<RequestId, Error> {
+        if self.closing {
+            return Err(Error::EndpointClosed);
+        }
+        let link = self.link_mut(peer).ok_or(Error::SelfMessage)?;
+        match link.state {
+            LinkState::Failed(reason) => return Err(Error::Link { peer, reason }),
+            LinkState::Closed | LinkState::Closing => {
+                return Err(Error::Link {
+                    peer,
+                    reason: LinkError::Closed,
+                })
+            }
+            _ => {}
+        }
+        let id = self.requests.insert_send();
+        if let Some(link) = self.link_mut(peer) {
+            link.tx.push_back(OutItem::Data { id, tag, buf });
+        }
+        Ok(id)
+    }
+
+    /// Posts a receive into `buf` from `source` with a tag accepted by `tag`.
+    pub fn irecv(&mut self, source: Source, tag: TagFilter, buf: Rx) -> Result<RequestId, Error> {
+        if source == Source::Rank(self.config.rank) {
+            return Err(Error::SelfMessage);
+        }
+        let id = self.requests.insert_recv(PendingRecv { buf });
+        match self.matcher.post(id, source, tag) {
+            PostOutcome::Ready(msg) => self.deliver_unexpected(id, msg),
+            PostOutcome::Claimed => {}
+            PostOutcome::Queued => self.fail_unreachable_receives(),
+        }
+        Ok(id)
+    }
+
+    /// Is the request finished?
+    pub fn is_complete(&self, id: RequestId) -> Result<bool, Error> {
+        self.requests.is_complete(id)
+    }
+
+    /// Takes a finished request's completion (`Ok(None)` while it is pending).
+    pub fn take(&mut self, id: RequestId) -> Result<Option<Completion<Tx, Rx>>, Error> {
+        self.requests.take(id)
+    }
+
+    /// Gives up interest in a request: it still runs, but its completion is dropped.
+    pub fn detach(&mut self, id: RequestId) -> Result<(), Error> {
+        self.requests.detach(id)
+    }
+
+    /// Starts an orderly close: queued sends go out, then a close frame on
+    /// every link. Poll until [`Endpoint::is_closed`].
+    pub fn close(&mut self) {
+        if self.closing {
+            return;
+        }
+        self.closing = true;
+        for peer in self.config.rank.others() {
+            let Some(link) = self.link_mut(peer) else {
+                continue;
+            };
+            match link.state {
+                LinkState::Established => {
+                    link.tx.push_back(OutItem::Close { reason: 0 });
+                    link.state = LinkState::Closing;
+                }
+                LinkState::Connecting | LinkState::Handshaking => {
+                    self.end_link(peer, LinkError::Closed);
+                }
+                LinkState::Closing | LinkState::Closed | LinkState::Failed(_) => {}
+            }
+        }
+    }
+
+    /// Makes all progress possible now without blocking. Returns true if
+    /// anything moved or changed state.
+    pub fn poll<N: Network<Socket = S>>(&mut self, net: &mut N, now: Instant) -> bool {
+        self.check_deadlines(now);
+        let mut progressed = self.dial(net, now);
+        progressed |= self.accept(net, now);
+        progressed |= self.serve_pending(now);
+        for peer in self.config.rank.others() {
+            progressed |= self.drive_link(peer, now);
+        }
+        progressed
+    }
+
+    fn link(&self, peer: Rank) -> Option<&Link<S, Tx>> {
+        self.links[peer.index()].as_ref()
+    }
+
+    fn link_mut(&mut self, peer: Rank) -> Option<&mut Link<S, Tx>> {
+        self.links[peer.index()].as_mut()
+    }
+
+    fn push_event(&mut self, event: Event<S::Addr>) {
+        if self.events.len() == MAX_EVENTS {
+            self.events.pop_front();
+        }
+        self.events.push_back(event);
+    }
+
+    fn hello_for(&self, peer: Rank) -> [u8; HELLO_LEN] {
+        let mut out = [0u8; HELLO_LEN];
+        let repr = HelloRepr {
+            capabilities: self.config.capabilities,
+            session: self.config.session,
+            sender: self.config.rank,
+            receiver: peer,
+            resume_seq: 0,
+        };
+        // HELLO_LEN bytes always fit.
+        let _ = repr.emit(&mut out);
+        out
+    }
+
+    fn check_deadlines(&mut self, now: Instant) {
+        for peer in self.config.rank.others() {
+            let Some(link) = self.link(peer) else {
+                continue;
+            };
+            let state = link.state;
+            let handshake_late = link.handshake_deadline.is_some_and(|d| now >= d);
+            if matches!(state, LinkState::Connecting | LinkState::Handshaking)
+                && now >= self.connect_deadline
+            {
+                let reason = if state == LinkState::Handshaking {
+                    LinkError::HandshakeTimeout
+                } else {
+                    LinkError::NeverConnected
+                };
+                self.end_link(peer, reason);
+            } else if state == LinkState::Handshaking && handshake_late {
+                self.link_error(peer, LinkError::HandshakeTimeout, now);
+            }
+        }
+        let mut i = 0;
+        while i < self.pending.len() {
+            if now >= self.pending[i].deadline {
+                let conn = self.pending.swap_remove(i);
+                self.reject(conn.socket, LinkError::HandshakeTimeout);
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    fn dial<N: Network<Socket = S>>(&mut self, net: &mut N, now: Instant) -> bool {
+        let mut progressed = false;
+        for peer in self.config.rank.others() {
+            let hello = self.hello_for(peer);
+            let handshake_timeout = self.config.handshake_timeout;
+            let Some(link) = self.link_mut(peer) else {
+                continue;
+            };
+            if !link.dials || link.state != LinkState::Connecting || now < link.next_dial {
+                continue;
+            }
+            progressed = true;
+            match net.connect(peer) {
+                Ok(socket) => {
+                    link.attach(socket, hello, RxPhase::Hello);
+                    link.state = LinkState::Handshaking;
+                    link.handshake_deadline = Some(now + handshake_timeout);
+                }
+                Err(e) => {
+                    log::debug!("dialling {peer}: {e}; will retry");
+                    schedule_redial(link, now);
+                }
+            }
+        }
+        progressed
+    }
+
+    fn accept<N: Network<Socket = S>>(&mut self, net: &mut N, now: Instant) -> bool {
+        let mut progressed = false;
+        loop {
+            match net.accept() {
+                Ok(Some(socket)) => {
+                    progressed = true;
+                    if self.pending.len() >= self.config.max_pending_connections {
+                        self.reject(socket, LinkError::HandshakeTimeout);
+                        continue;
+                    }
+                    self.pending.push(PendingConn {
+                        socket,
+                        hello: [0; HELLO_LEN],
+                        filled: 0,
+                        deadline: now + self.config.handshake_timeout,
+                    });
+                }
+                Ok(None) | Err(SocketError::WouldBlock) => return progressed,
+                Err(e) => {
+                    log::warn!("accepting a connection failed: {e}");
+                    return progressed;
+                }
+            }
+        }
+    }
+
+    fn reject(&mut self, mut socket: S, reason: LinkError) {
+        let addr = socket.peer_addr();
+        log::warn!("refused connection from {addr}: {reason}");
+        socket.close();
+        self.push_event(Event::Rejected { addr, reason });
+    }
+
+    /// Reads hellos on accepted connections and promotes the valid ones to links.
+    fn serve_pending(&mut self, now: Instant) -> bool {
+        let mut progressed = false;
+        let mut i = 0;
+        while i < self.pending.len() {
+            let conn = &mut self.pending[i];
+            let filled = conn.filled;
+            let read = conn.socket.read_vectored(&mut [&mut conn.hello[filled..]]);
+            let outcome = match read {
+                Ok(0) => Some(Err(LinkError::PeerVanished)),
+                Ok(n) => {
+                    progressed = true;
+                    conn.filled += n;
+                    (conn.filled == HELLO_LEN).then(|| self.check_inbound_hello(i))
+                }
+                Err(SocketError::WouldBlock) => None,
+                Err(e) => Some(Err(LinkError::Socket(e))),
+            };
+            match outcome {
+                None => i += 1,
+                Some(Err(reason)) => {
+                    let conn = self.pending.swap_remove(i);
+                    self.reject(conn.socket, reason);
+                }
+                Some(Ok(peer)) => {
+                    let conn = self.pending.swap_remove(i);
+                    let hello = self.hello_for(peer);
+                    if let Some(link) = self.link_mut(peer) {
+                        link.attach(conn.socket, hello, RxPhase::Header);
+                        link.state = LinkState::Established;
+                        link.handshake_deadline = None;
+                    }
+                    log::info!("link to {peer} established (accepted)");
+                    self.push_event(Event::LinkUp(peer));
+                    let _ = now;
+                }
+            }
+        }
+        progressed
+    }
+
+    /// Validates the hello of pending connection `i`; returns the peer's rank.
+    fn check_inbound_hello(&self, i: usize) -> Result<Rank, LinkError> {
+        let view = Hello::new_checked(&self.pending[i].hello[..])?;
+        let repr = HelloRepr::parse(&view)?;
+        self.check_hello(&repr)?;
+        let link = self.link(repr.sender).ok_or(LinkError::WrongRank {
+            claimed: repr.sender,
+        })?;
+        if link.dials {
+            // We dial this rank; it must never dial us.
+            return Err(LinkError::WrongRank {
+                claimed: repr.sender,
+            });
+        }
+        if link.state != LinkState::Connecting {
+            return Err(LinkError::DuplicateRank);
+        }
+        Ok(repr.sender)
+    }
+
+    fn check_hello(&self, repr: &HelloRepr) -> Result<(), LinkError> {
+        if repr.session != self.config.session {
+            return Err(LinkError::WrongSession);
+        }
+        if repr.receiver != self.config.rank {
+            return Err(LinkError::NotAddressedToUs {
+                addressed_to: repr.receiver,
+            });
+        }
+        if repr.capabilities != self.config.capabilities {
+            return Err(LinkError::CapabilityMismatch);
+        }
+        Ok(())
+    }
+
+    fn drive_link(&mut self, peer: Rank, now: Instant) -> bool {
+        if self.link(peer).is_none_or(|l| l.socket.is_none()) {
+            return false;
+        }
+        let mut progressed = match self.read_link(peer) {
+            Ok(p) => p,
+            Err(e) => {
+                self.link_error(peer, e, now);
+                return true;
+            }
+        };
+        let Self {
+            links, requests, ..
+        } = self;
+        let Some(link) = links[peer.index()].as_mut() else {
+            return progressed;
+        };
+        let (mut hello_out, mut close_out) = (false, false);
+        let flushed = link.flush(|w| match w {
+            Written::Hello => hello_out = true,
+            Written::Close => close_out = true,
+            Written::Data { id, tag, buf, len } => {
+                requests.complete_send(id, buf, Ok(Status { peer, tag, len }))
+            }
+        });
+        match flushed {
+            Ok(p) => progressed |= p,
+            Err(e) => {
+                self.link_error(peer, LinkError::Socket(e), now);
+                return true;
+            }
+        }
+        if hello_out {
+            log::debug!("hello sent to {peer}");
+        }
+        if close_out {
+            link.sent_close = true;
+            if link.peer_closed {
+                self.end_link(peer, LinkError::Closed);
+            }
+        }
+        progressed
+    }
+
+    /// Reads what the socket has, parsing and delivering as it goes.
+    fn read_link(&mut self, peer: Rank) -> Result<bool, LinkError> {
+        let mut progressed = false;
+        for _ in 0..READS_PER_POLL {
+            self.consume_staged(peer)?;
+            match self.read_socket(peer) {
+                Ok(Some(_)) => progressed = true,
+                Ok(None) => break,
+                Err(e) => return Err(e),
+            }
+        }
+        self.consume_staged(peer)?;
+        Ok(progressed)
+    }
+
+    /// One socket read: straight into the destination for a large payload,
+    /// else into the staging buffer. `None` when the socket has nothing.
+    fn read_socket(&mut self, peer: Rank) -> Result<Option<usize>, LinkError> {
+        let Self {
+            links,
+            requests,
+            matcher,
+            discard,
+            ..
+        } = self;
+        let Some(link) = links[peer.index()].as_mut() else {
+            return Ok(None);
+        };
+        link.compact_staging();
+        let direct = match (link.rx_phase, link.inbound) {
+            (RxPhase::Payload { frame_left }, Some(inbound))
+                if frame_left >= DIRECT_READ_MIN && link.rx_start == link.rx_end =>
+            {
+                Some((frame_left, inbound))
+            }
+            _ => None,
+        };
+        let Link {
+            socket,
+            rx_staging,
+            rx_end,
+            ..
+        } = link;
+        let Some(socket) = socket.as_mut() else {
+            return Ok(None);
+        };
+        let spare = &mut rx_staging[*rx_end..];
+        let (result, into_payload) = match direct {
+            Some((frame_left, inbound)) => {
+                let region = payload_region(inbound, frame_left, requests, matcher, discard);
+                let region_len = region.len();
+                let r = socket.read_vectored(&mut [region, spare]);
+                let got = r.as_ref().map_or(0, |&n| n.min(region_len));
+                if let Sink::Unexpected(key) = inbound.sink {
+                    if let Some(u) = matcher.unexpected_mut(key) {
+                        u.data.truncate(inbound.received as usize + got);
+                    }
+                }
+                (r, got)
+            }
+            None => (socket.read_vectored(&mut [spare]), 0),
+        };
+        let n = match result {
+            Ok(0) => {
+                return Err(if link.peer_closed {
+                    LinkError::Closed
+                } else {
+                    LinkError::PeerVanished
+                })
+            }
+            Ok(n) => n,
+            Err(SocketError::WouldBlock) => return Ok(None),
+            Err(e) => return Err(LinkError::Socket(e)),
+        };
+        link.stats.bytes_received += n as u64;
+        link.rx_end += n - into_payload;
+        if into_payload > 0 {
+            if let (RxPhase::Payload { frame_left }, Some(inbound)) =
+                (link.rx_phase, &mut link.inbound)
+            {
+                inbound.received += into_payload as u64;
+                link.rx_phase = RxPhase::Payload {
+                    frame_left: frame_left - into_payload,
+                };
+            }
+        }
+        Ok(Some(n))
+    }
+
+    /// Parses and delivers everything complete in the staging buffer.
+    fn consume_staged(&mut self, peer: Rank) -> Result<(), LinkError> {
+        loop {
+            let Some(link) = self.link_mut(peer) else {
+                return Ok(());
+            };
+            let staged = link.staged().len();
+            match link.rx_phase {
+                RxPhase::Hello => {
+                    if staged < HELLO_LEN {
+                        return Ok(());
+                    }
+                    let view = Hello::new_checked(&link.staged()[..HELLO_LEN])?;
+                    let repr = HelloRepr::parse(&view)?;
+                    link.rx_start += HELLO_LEN;
+                    self.on_hello(peer, &repr)?;
+                }
+                RxPhase::Header => {
+                    if staged < FRAME_HEADER_LEN {
+                        return Ok(());
+                    }
+                    let view = FrameHeader::new_checked(link.staged())?;
+                    let repr = FrameRepr::parse(&view, MAX_FRAME_PAYLOAD as u32)?;
+                    link.rx_start += FRAME_HEADER_LEN;
+                    self.on_frame(peer, repr)?;
+                }
+                RxPhase::Payload { frame_left: 0 } => self.end_frame(peer),
+                RxPhase::Payload { frame_left } => {
+                    if staged == 0 {
+                        return Ok(());
+                    }
+                    let n = staged.min(frame_left);
+                    let Self {
+                        links,
+                        requests,
+                        matcher,
+                        ..
+                    } = self;
+                    let Some(link) = links[peer.index()].as_mut() else {
+                        return Ok(());
+                    };
+                    let Some(inbound) = link.inbound.as_mut() else {
+                        return Err(LinkError::UnexpectedFrame);
+                    };
+                    let src = &link.rx_staging[link.rx_start..link.rx_start + n];
+                    deliver(inbound, src, requests, matcher);
+                    link.rx_start += n;
+                    link.rx_phase = RxPhase::Payload {
+                        frame_left: frame_left - n,
+                    };
+                }
+            }
+        }
+    }
+
+    /// The accepting side's hello has arrived on a link we dialled.
+    fn on_hello(&mut self, peer: Rank, repr: &HelloRepr) -> Result<(), LinkError> {
+        self.check_hello(repr)?;
+        if repr.sender != peer {
+            return Err(LinkError::WrongRank {
+                claimed: repr.sender,
+            });
+        }
+        if let Some(link) = self.link_mut(peer) {
+            link.rx_phase = RxPhase::Header;
+            link.state = LinkState::Established;
+            link.handshake_deadline = None;
+            link.dial_backoff_us = 0;
+        }
+        log::info!("link to {peer} established (dialled)");
+        self.push_event(Event::LinkUp(peer));
+        Ok(())
+    }
+
+    fn on_frame(&mut self, peer: Rank, repr: FrameRepr) -> Result<(), LinkError> {
+        let Self {
+            links,
+            requests,
+            matcher,
+            ..
+        } = self;
+        let Some(link) = links[peer.index()].as_mut() else {
+            return Ok(());
+        };
+        if repr.seq != link.rx_next_seq {
+            return Err(LinkError::SequenceGap {
+                expected: link.rx_next_seq,
+                got: repr.seq,
+            });
+        }
+        link.rx_next_seq += 1;
+        if link.peer_closed {
+            return Err(LinkError::UnexpectedFrame);
+        }
+        match repr.kind {
+            FrameKind::Data => {
+                let inbound = match link.inbound {
+                    None => {
+                        let sink = match matcher.arrive(peer, repr.tag, repr.aux) {
+                            Ok(ArrivalOutcome::Posted(id)) => {
+                                let capacity =
+                                    requests.recv_mut(id).map_or(0, |r| r.buf.as_mut().len());
+                                Sink::Request { id, capacity }
+                            }
+                            Ok(ArrivalOutcome::Unexpected(key)) => Sink::Unexpected(key),
+                            Err(_) => return Err(LinkError::UnexpectedQueueFull),
+                        };
+                        Inbound {
+                            tag: repr.tag,
+                            len: repr.aux,
+                            received: 0,
+                            sink,
+                        }
+                    }
+                    Some(current) => {
+                        if current.tag != repr.tag || current.len != repr.aux || repr.len == 0 {
+                            return Err(LinkError::UnexpectedFrame);
+                        }
+                        current
+                    }
+                };
+                if inbound.received + u64::from(repr.len) > inbound.len {
+                    return Err(LinkError::UnexpectedFrame);
+                }
+                link.inbound = Some(inbound);
+                link.rx_phase = RxPhase::Payload {
+                    frame_left: repr.len as usize,
+                };
+            }
+            FrameKind::Close => {
+                if link.inbound.is_some() {
+                    return Err(LinkError::UnexpectedFrame);
+                }
+                link.peer_closed = true;
+                log::info!("{peer} closed its side of the link");
+                if link.sent_close {
+                    self.end_link(peer, LinkError::Closed);
+                } else {
+                    self.fail_unreachable_receives();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A frame's payload is all here: finish the message if it was the last.
+    fn end_frame(&mut self, peer: Rank) {
+        let Some(link) = self.link_mut(peer) else {
+            return;
+        };
+        link.rx_phase = RxPhase::Header;
+        let Some(inbound) = link.inbound else { return };
+        if inbound.received < inbound.len {
+            return;
+        }
+        link.inbound = None;
+        link.stats.messages_received += 1;
+        match inbound.sink {
+            Sink::Request { id, capacity } => {
+                let result = if inbound.len > capacity as u64 {
+                    Err(Error::Truncated {
+                        message_len: inbound.len,
+                        buffer_len: capacity,
+                    })
+                } else {
+                    Ok(Status {
+                        peer,
+                        tag: inbound.tag,
+                        len: inbound.len,
+                    })
+                };
+                self.requests.complete_recv(id, result);
+            }
+            Sink::Unexpected(key) => {
+                if let Some(msg) = self.matcher.take_claimed(key) {
+                    if let Some(id) = msg.claimed_by {
+                        self.deliver_unexpected(id, msg);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Copies a complete unexpected message into receive `id` and completes it.
+    fn deliver_unexpected(&mut self, id: RequestId, msg: Unexpected) {
+        let Some(recv) = self.requests.recv_mut(id) else {
+            return;
+        };
+        let buf = recv.buf.as_mut();
+        let n = buf.len().min(msg.data.len());
+        buf[..n].copy_from_slice(&msg.data[..n]);
+        let result = if msg.len > buf.len() as u64 {
+            Err(Error::Truncated {
+                message_len: msg.len,
+                buffer_len: buf.len(),
+            })
+        } else {
+            Ok(Status {
+                peer: msg.source,
+                tag: msg.tag,
+                len: msg.len,
+            })
+        };
+        self.requests.complete_recv(id, result);
+    }
+
+    /// A link hit an error: retry if it was still being dialled, else end it.
+    fn link_error(&mut self, peer: Rank, reason: LinkError, now: Instant) {
+        let Some(link) = self.link_mut(peer) else {
+            return;
+        };
+        let retryable = matches!(
+            reason,
+            LinkError::Socket(_) | LinkError::PeerVanished | LinkError::HandshakeTimeout
+        );
+        if link.dials && link.state == LinkState::Handshaking && retryable {
+            log::debug!("connection to {peer} failed during set-up ({reason}); retrying");
+            link.detach();
+            link.state = LinkState::Connecting;
+            link.handshake_deadline = None;
+            schedule_redial(link, now);
+            return;
+        }
+        let reason = if link.peer_closed
+            && matches!(reason, LinkError::Socket(_) | LinkError::PeerVanished)
+        {
+            LinkError::Closed
+        } else {
+            reason
+        };
+        self.end_link(peer, reason);
+    }
+
+    /// Ends the link to `peer` for good, failing every operation that needed it.
+    fn end_link(&mut self, peer: Rank, reason: LinkError) {
+        let Self {
+            links,
+            requests,
+            matcher,
+            ..
+        } = self;
+        let Some(link) = links[peer.index()].as_mut() else {
+            return;
+        };
+        if matches!(link.state, LinkState::Closed | LinkState::Failed(_)) {
+            return;
+        }
+        link.detach();
+        let error = Error::Link { peer, reason };
+        for item in link.tx.drain(..) {
+            if let OutItem::Data { id, buf, .. } = item {
+                requests.complete_send(id, buf, Err(error));
+            }
+        }
+        if let Some(inbound) = link.inbound.take() {
+            match inbound.sink {
+                Sink::Request { id, .. } => requests.complete_recv(id, Err(error)),
+                Sink::Unexpected(key) => {
+                    if let Some(id) = matcher.abandon(key) {
+                        requests.complete_recv(id, Err(error));
+                    }
+                }
+            }
+        }
+        let event = if reason == LinkError::Closed {
+            link.state = LinkState::Closed;
+            log::info!("link to {peer} closed");
+            Event::LinkClosed(peer)
+        } else {
+            link.state = LinkState::Failed(reason);
+            log::error!("link to {peer} failed: {reason}");
+            Event::LinkFailed { peer, reason }
+        };
+        self.push_event(event);
+        self.fail_unreachable_receives();
+    }
+
+    /// Can a message from `peer` still arrive?
+    fn can_receive_from(&self, peer: Rank) -> bool {
+        self.link(peer).is_some_and(|l| {
+            !l.peer_closed && !matches!(l.state, LinkState::Closed | LinkState::Failed(_))
+        })
+    }
+
+    /// Fails posted receives that no live link can satisfy any more.
+    fn fail_unreachable_receives(&mut self) {
+        let mut any_alive = false;
+        for peer in self.config.rank.others() {
+            if self.can_receive_from(peer) {
+                any_alive = true;
+                continue;
+            }
+            let reason = match self.link(peer).map(|l| l.state) {
+                Some(LinkState::Failed(r)) => r,
+                _ => LinkError::Closed,
+            };
+            for id in self.matcher.drain_posted_from(peer) {
+                self.requests
+                    .complete_recv(id, Err(Error::Link { peer, reason }));
+            }
+        }
+        if !any_alive && self.matcher.posted_len() > 0 {
+            let (peer, reason) = self
+                .failure()
+                .unwrap_or((self.config.rank.succ(), LinkError::Closed));
+            for id in self.matcher.drain_all_posted() {
+                self.requests
+                    .complete_recv(id, Err(Error::Link { peer, reason }));
+            }
+        }
+    }
+}
+
+/// Backs off exponentially between connection attempts.
+fn schedule_redial<S: Socket, Tx: AsRef<[u8]>>(link: &mut Link<S, Tx>, now: Instant) {
+    link.dial_backoff_us =
+        (link.dial_backoff_us * 2).clamp(DIAL_BACKOFF_MIN_US, DIAL_BACKOFF_MAX_US);
+    link.next_dial = now + Duration::from_micros(link.dial_backoff_us);
+}
+
+/// Copies payload bytes from the staging buffer to where the message goes.
+fn deliver<Tx, Rx: AsMut<[u8]>>(
+    inbound: &mut Inbound,
+    src: &[u8],
+    requests: &mut Requests<Tx, Rx>,
+    matcher: &mut Matcher,
+) {
+    let at = inbound.received as usize;
+    match inbound.sink {
+        Sink::Request { id, capacity } => {
+            if let Some(recv) = requests.recv_mut(id) {
+                let buf = recv.buf.as_mut();
+                let end = capacity.min(buf.len()).min(at.saturating_add(src.len()));
+                if at < end {
+                    buf[at..end].copy_from_slice(&src[..end - at]);
+                }
+            }
+        }
+        Sink::Unexpected(key) => {
+            if let Some(u) = matcher.unexpected_mut(key) {
+                u.data.extend_from_slice(src);
+            }
+        }
+    }
+    inbound.received += src.len() as u64;
+}
+
+/// The destination memory for the next (at most `max`) payload bytes, for a
+/// read straight from the socket.
+fn payload_region<'a, Tx, Rx: AsMut<[u8]>>(
+    inbound: Inbound,
+    max: usize,
+    requests: &'a mut Requests<Tx, Rx>,
+    matcher: &'a mut Matcher,
+    discard: &'a mut [u8],
+) -> &'a mut [u8] {
+    let at = inbound.received as usize;
+    match inbound.sink {
+        Sink::Request { id, capacity } => {
+            if let Some(recv) = requests.recv_mut(id) {
+                let buf = recv.buf.as_mut();
+                let end = capacity.min(buf.len()).min(at.saturating_add(max));
+                if at < end {
+                    return &mut buf[at..end];
+                }
+            }
+        }
+        Sink::Unexpected(key) => {
+            if let Some(u) = matcher.unexpected_mut(key) {
+                u.data.resize(at + max, 0);
+                return &mut u.data[at..];
+            }
+        }
+    }
+    let n = discard.len().min(max);
+    &mut discard[..n]
+}

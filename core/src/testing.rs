@@ -1,0 +1,189 @@
+//! In-memory sockets and a three-party switchboard for deterministic tests.
+//!
+//! Nothing here touches the operating system: three endpoints can run a whole
+//! job in one thread, stepped by the test, with a simulated clock.
+
+use crate::rank::{Rank, PARTIES};
+use crate::socket::{Network, Socket, SocketError};
+use alloc::collections::VecDeque;
+use alloc::rc::Rc;
+use alloc::vec::Vec;
+use core::cell::RefCell;
+
+#[derive(Debug, Default)]
+struct Pipe {
+    bytes: VecDeque<u8>,
+    writer_closed: bool,
+    reader_closed: bool,
+}
+
+/// One end of an in-memory byte stream with bounded capacity.
+#[derive(Debug)]
+pub struct MemSocket {
+    incoming: Rc<RefCell<Pipe>>,
+    outgoing: Rc<RefCell<Pipe>>,
+    capacity: usize,
+    write_limit: Option<usize>,
+    label: u32,
+}
+
+impl MemSocket {
+    /// Two connected ends; each direction holds at most `capacity` bytes.
+    pub fn pair(capacity: usize) -> (MemSocket, MemSocket) {
+        let ab = Rc::new(RefCell::new(Pipe::default()));
+        let ba = Rc::new(RefCell::new(Pipe::default()));
+        let a = MemSocket {
+            incoming: ba.clone(),
+            outgoing: ab.clone(),
+            capacity,
+            write_limit: None,
+            label: 0,
+        };
+        let b = MemSocket {
+            incoming: ab,
+            outgoing: ba,
+            capacity,
+            write_limit: None,
+            label: 1,
+        };
+        (a, b)
+    }
+
+    /// Makes each write accept at most `limit` bytes (to exercise partial writes).
+    pub fn set_write_limit(&mut self, limit: Option<usize>) {
+        self.write_limit = limit;
+    }
+
+    /// Takes every byte waiting to be read.
+    pub fn drain(&mut self) -> Vec<u8> {
+        self.incoming.borrow_mut().bytes.drain(..).collect()
+    }
+
+    /// Writes raw bytes, ignoring the capacity (a test playing a bad peer).
+    pub fn inject(&mut self, bytes: &[u8]) {
+        self.outgoing
+            .borrow_mut()
+            .bytes
+            .extend(bytes.iter().copied());
+    }
+}
+
+impl Socket for MemSocket {
+    type Addr = u32;
+
+    fn read_vectored(&mut self, bufs: &mut [&mut [u8]]) -> Result<usize, SocketError> {
+        let mut pipe = self.incoming.borrow_mut();
+        if pipe.bytes.is_empty() {
+            return if pipe.writer_closed {
+                Ok(0)
+            } else {
+                Err(SocketError::WouldBlock)
+            };
+        }
+        let mut n = 0;
+        for buf in bufs.iter_mut() {
+            for slot in buf.iter_mut() {
+                match pipe.bytes.pop_front() {
+                    Some(b) => {
+                        *slot = b;
+                        n += 1;
+                    }
+                    None => return Ok(n),
+                }
+            }
+        }
+        Ok(n)
+    }
+
+    fn write_vectored(&mut self, bufs: &[&[u8]]) -> Result<usize, SocketError> {
+        let mut pipe = self.outgoing.borrow_mut();
+        if pipe.reader_closed {
+            return Err(SocketError::Reset);
+        }
+        let room = self.capacity.saturating_sub(pipe.bytes.len());
+        let room = self.write_limit.map_or(room, |l| room.min(l));
+        if room == 0 {
+            return Err(SocketError::WouldBlock);
+        }
+        let mut n = 0;
+        for &b in bufs.iter().flat_map(|b| b.iter()).take(room) {
+            pipe.bytes.push_back(b);
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    fn close(&mut self) {
+        self.outgoing.borrow_mut().writer_closed = true;
+        self.incoming.borrow_mut().reader_closed = true;
+    }
+
+    fn peer_addr(&self) -> u32 {
+        self.label
+    }
+}
+
+impl Drop for MemSocket {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// Connects three in-memory endpoints: who listens and who waits to be accepted.
+#[derive(Debug, Default)]
+pub struct Switchboard {
+    listening: [bool; PARTIES],
+    backlog: [VecDeque<MemSocket>; PARTIES],
+    capacity: usize,
+}
+
+/// One party's view of a [`Switchboard`].
+#[derive(Debug, Clone)]
+pub struct MemNetwork {
+    me: Rank,
+    board: Rc<RefCell<Switchboard>>,
+}
+
+impl MemNetwork {
+    /// A switchboard whose pipes hold `capacity` bytes each way, and the three parties' views of it.
+    pub fn three(capacity: usize) -> [MemNetwork; PARTIES] {
+        let board = Rc::new(RefCell::new(Switchboard {
+            capacity,
+            ..Switchboard::default()
+        }));
+        Rank::ALL.map(|me| MemNetwork {
+            me,
+            board: board.clone(),
+        })
+    }
+
+    /// Starts (or stops) accepting connections for this party.
+    pub fn listen(&self, on: bool) {
+        self.board.borrow_mut().listening[self.me.index()] = on;
+    }
+
+    /// Opens a raw connection to `to` as a stranger would, returning our end.
+    pub fn dial_raw(&self, to: Rank) -> Option<MemSocket> {
+        let mut board = self.board.borrow_mut();
+        if !board.listening[to.index()] {
+            return None;
+        }
+        let (mut ours, mut theirs) = MemSocket::pair(board.capacity);
+        ours.label = 100 + self.me.index() as u32;
+        theirs.label = 200 + self.me.index() as u32;
+        board.backlog[to.index()].push_back(theirs);
+        Some(ours)
+    }
+}
+
+impl Network for MemNetwork {
+    type Socket = MemSocket;
+
+    fn connect(&mut self, peer: Rank) -> Result<MemSocket, SocketError> {
+        self.dial_raw(peer).ok_or(SocketError::Refused)
+    }
+
+    fn accept(&mut self) -> Result<Option<MemSocket>, SocketError> {
+        Ok(self.board.borrow_mut().backlog[self.me.index()].pop_front())
+    }
+}

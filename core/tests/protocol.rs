@@ -1,0 +1,582 @@
+//! Whole-protocol tests: three endpoints in one thread over in-memory
+//! sockets, stepped with a simulated clock. Fully deterministic.
+
+use ternion_core::socket::{Network, Socket};
+use ternion_core::testing::{MemNetwork, MemSocket};
+use ternion_core::wire::{
+    Capabilities, FrameKind, FrameRepr, HelloRepr, FRAME_HEADER_LEN, HELLO_LEN,
+};
+use ternion_core::{
+    Buffer, Completion, Duration, Endpoint, EndpointConfig, Error, Event, Instant, LinkError,
+    LinkState, Rank, RequestId, Source, TagFilter,
+};
+
+type Ep = Endpoint<MemSocket, Vec<u8>, Vec<u8>>;
+
+const SESSION: [u8; 16] = *b"ternion-test-ses";
+
+fn r(i: u8) -> Rank {
+    Rank::new(i).unwrap()
+}
+
+/// Three endpoints, their networks and a simulated clock.
+struct Trio {
+    eps: Vec<Option<Ep>>,
+    nets: [MemNetwork; 3],
+    now: Instant,
+}
+
+impl Trio {
+    fn with_config(capacity: usize, tweak: impl Fn(&mut EndpointConfig)) -> Trio {
+        let nets = MemNetwork::three(capacity);
+        for n in &nets {
+            n.listen(true);
+        }
+        let now = Instant::from_micros(1);
+        let eps = Rank::ALL
+            .iter()
+            .map(|&rank| {
+                let mut cfg = EndpointConfig::new(rank, SESSION);
+                tweak(&mut cfg);
+                Some(Endpoint::new(cfg, now))
+            })
+            .collect();
+        Trio { eps, nets, now }
+    }
+
+    fn new() -> Trio {
+        Trio::with_config(1 << 16, |_| {})
+    }
+
+    fn ep(&mut self, i: u8) -> &mut Ep {
+        self.eps[i as usize].as_mut().unwrap()
+    }
+
+    /// Polls every endpoint once; advances the clock 1 ms if nothing moved.
+    fn step(&mut self) -> bool {
+        let mut progressed = false;
+        for (ep, net) in self.eps.iter_mut().zip(self.nets.iter_mut()) {
+            if let Some(ep) = ep {
+                progressed |= ep.poll(net, self.now);
+            }
+        }
+        if !progressed {
+            self.now = self.now + Duration::from_millis(1);
+        }
+        progressed
+    }
+
+    fn run_until(&mut self, mut done: impl FnMut(&mut Trio) -> bool) {
+        for _ in 0..200_000 {
+            if done(self) {
+                return;
+            }
+            self.step();
+        }
+        panic!("condition not reached");
+    }
+
+    fn established() -> Trio {
+        let mut t = Trio::new();
+        t.run_until(|t| (0..3).all(|i| t.ep(i).is_established()));
+        t
+    }
+
+    fn wait(&mut self, i: u8, id: RequestId) -> Completion<Vec<u8>, Vec<u8>> {
+        self.run_until(|t| t.ep(i).is_complete(id) == Ok(true));
+        self.ep(i).take(id).unwrap().unwrap()
+    }
+
+    fn recv_bytes(&mut self, i: u8, id: RequestId) -> (Vec<u8>, u64) {
+        let done = self.wait(i, id);
+        let status = done.result.expect("receive failed");
+        match done.buffer {
+            Buffer::Recv(b) => (b, status.len),
+            Buffer::Send(_) => panic!("not a receive"),
+        }
+    }
+}
+
+fn events(ep: &mut Ep) -> Vec<Event<u32>> {
+    std::iter::from_fn(|| ep.poll_event()).collect()
+}
+
+#[test]
+fn links_come_up_in_any_start_order() {
+    for order in [[0u8, 1, 2], [2, 1, 0], [1, 2, 0], [2, 0, 1]] {
+        let mut t = Trio::new();
+        for n in &t.nets {
+            n.listen(false);
+        }
+        let held: Vec<Ep> = t.eps.iter_mut().map(|e| e.take().unwrap()).collect();
+        let mut held: Vec<Option<Ep>> = held.into_iter().map(Some).collect();
+        for &who in &order {
+            // The parties that are not up yet refuse connections for a while.
+            for _ in 0..50 {
+                t.step();
+            }
+            t.nets[who as usize].listen(true);
+            t.eps[who as usize] = held[who as usize].take();
+        }
+        t.run_until(|t| (0..3).all(|i| t.ep(i).is_established()));
+        for i in 0..3 {
+            assert!(
+                events(t.ep(i))
+                    .iter()
+                    .filter(|e| matches!(e, Event::LinkUp(_)))
+                    .count()
+                    == 2
+            );
+        }
+    }
+}
+
+#[test]
+fn every_pair_exchanges_messages_both_ways() {
+    let mut t = Trio::established();
+    for from in 0..3u8 {
+        for to in 0..3u8 {
+            if from == to {
+                continue;
+            }
+            let payload = vec![from * 10 + to; 100 + from as usize];
+            let rid = t
+                .ep(to)
+                .irecv(Source::Rank(r(from)), TagFilter::Tag(7), vec![0; 200])
+                .unwrap();
+            let sid = t.ep(from).isend(r(to), 7, payload.clone()).unwrap();
+            let (got, len) = t.recv_bytes(to, rid);
+            assert_eq!(&got[..len as usize], &payload[..]);
+            let sent = t.wait(from, sid);
+            assert_eq!(sent.result.unwrap().peer, r(to));
+        }
+    }
+    assert_eq!(t.ep(0).stats(r(1)).messages_sent, 1);
+    assert_eq!(t.ep(0).stats(r(1)).messages_received, 1);
+}
+
+#[test]
+fn thousands_of_outstanding_requests_complete_in_order() {
+    let mut t = Trio::established();
+    const N: u64 = 10_000;
+    let recvs: Vec<RequestId> = (0..N)
+        .map(|_| {
+            t.ep(0)
+                .irecv(Source::Rank(r(1)), TagFilter::Tag(3), vec![0; 8])
+                .unwrap()
+        })
+        .collect();
+    let sends: Vec<RequestId> = (0..N)
+        .map(|i| t.ep(1).isend(r(0), 3, i.to_le_bytes().to_vec()).unwrap())
+        .collect();
+    for (i, id) in recvs.into_iter().enumerate() {
+        let (got, _) = t.recv_bytes(0, id);
+        assert_eq!(u64::from_le_bytes(got.try_into().unwrap()), i as u64);
+    }
+    for id in sends {
+        assert!(t.wait(1, id).result.is_ok());
+    }
+}
+
+#[test]
+fn messages_sent_before_the_receive_is_posted_wait_in_order() {
+    let mut t = Trio::established();
+    for i in 0..5u8 {
+        t.ep(2).isend(r(1), 9, vec![i; 3]).unwrap();
+    }
+    for _ in 0..100 {
+        t.step();
+    }
+    for i in 0..5u8 {
+        let id = t
+            .ep(1)
+            .irecv(Source::Any, TagFilter::Any, vec![0; 3])
+            .unwrap();
+        assert_eq!(t.recv_bytes(1, id).0, vec![i; 3]);
+    }
+}
+
+#[test]
+fn a_receive_posted_mid_arrival_gets_the_message() {
+    // Small pipes and frames so the message arrives over many polls.
+    let mut t = Trio::with_config(64, |c| c.frame_payload = 16);
+    t.run_until(|t| (0..3).all(|i| t.ep(i).is_established()));
+    let data: Vec<u8> = (0..=255).collect();
+    t.ep(1).isend(r(0), 1, data.clone()).unwrap();
+    for _ in 0..5 {
+        t.step();
+    }
+    let id = t
+        .ep(0)
+        .irecv(Source::Rank(r(1)), TagFilter::Tag(1), vec![0; 256])
+        .unwrap();
+    assert_eq!(t.recv_bytes(0, id).0, data);
+}
+
+#[test]
+fn zero_length_and_large_messages() {
+    let mut t = Trio::with_config(1 << 20, |_| {});
+    t.run_until(|t| (0..3).all(|i| t.ep(i).is_established()));
+    let empty = t
+        .ep(0)
+        .irecv(Source::Rank(r(2)), TagFilter::Tag(0), Vec::new())
+        .unwrap();
+    t.ep(2).isend(r(0), 0, Vec::new()).unwrap();
+    assert_eq!(t.recv_bytes(0, empty).1, 0);
+
+    let big: Vec<u8> = (0..3_000_000u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    let id = t
+        .ep(0)
+        .irecv(Source::Rank(r(1)), TagFilter::Tag(5), vec![0; big.len()])
+        .unwrap();
+    t.ep(1).isend(r(0), 5, big.clone()).unwrap();
+    assert!(t.recv_bytes(0, id).0 == big);
+    // And the same size through the unexpected queue.
+    t.ep(1).isend(r(0), 6, big.clone()).unwrap();
+    for _ in 0..2000 {
+        t.step();
+    }
+    let id = t
+        .ep(0)
+        .irecv(Source::Rank(r(1)), TagFilter::Tag(6), vec![0; big.len()])
+        .unwrap();
+    assert!(t.recv_bytes(0, id).0 == big);
+}
+
+#[test]
+fn tags_and_wildcards_match_like_mpi() {
+    let mut t = Trio::established();
+    let want5 = t
+        .ep(0)
+        .irecv(Source::Rank(r(1)), TagFilter::Tag(5), vec![0; 1])
+        .unwrap();
+    let any = t
+        .ep(0)
+        .irecv(Source::Any, TagFilter::Any, vec![0; 1])
+        .unwrap();
+    t.ep(2).isend(r(0), 4, vec![24]).unwrap();
+    t.ep(1).isend(r(0), 5, vec![15]).unwrap();
+    assert_eq!(t.recv_bytes(0, any).0, vec![24]);
+    assert_eq!(t.recv_bytes(0, want5).0, vec![15]);
+}
+
+#[test]
+fn a_short_buffer_reports_truncation() {
+    let mut t = Trio::established();
+    let id = t
+        .ep(0)
+        .irecv(Source::Rank(r(1)), TagFilter::Tag(0), vec![0; 4])
+        .unwrap();
+    t.ep(1).isend(r(0), 0, vec![1, 2, 3, 4, 5, 6]).unwrap();
+    let done = t.wait(0, id);
+    assert_eq!(
+        done.result.unwrap_err(),
+        Error::Truncated {
+            message_len: 6,
+            buffer_len: 4
+        }
+    );
+    // The link stays healthy.
+    let id = t
+        .ep(0)
+        .irecv(Source::Rank(r(1)), TagFilter::Tag(0), vec![0; 4])
+        .unwrap();
+    t.ep(1).isend(r(0), 0, vec![9]).unwrap();
+    assert_eq!(t.recv_bytes(0, id).0[0], 9);
+}
+
+#[test]
+fn sending_to_yourself_is_refused() {
+    let mut t = Trio::established();
+    assert_eq!(
+        t.ep(1).isend(r(1), 0, vec![]).unwrap_err(),
+        Error::SelfMessage
+    );
+    assert_eq!(
+        t.ep(1)
+            .irecv(Source::Rank(r(1)), TagFilter::Any, vec![])
+            .unwrap_err(),
+        Error::SelfMessage
+    );
+}
+
+#[test]
+fn orderly_close_flushes_then_closes_every_link() {
+    let mut t = Trio::established();
+    let id = t
+        .ep(0)
+        .irecv(Source::Rank(r(2)), TagFilter::Tag(1), vec![0; 5])
+        .unwrap();
+    t.ep(2).isend(r(0), 1, vec![5; 5]).unwrap();
+    for i in 0..3 {
+        t.ep(i).close();
+    }
+    t.run_until(|t| (0..3).all(|i| t.ep(i).is_closed()));
+    assert_eq!(t.recv_bytes(0, id).0, vec![5; 5]);
+    for i in 0..3u8 {
+        for peer in r(i).others() {
+            assert_eq!(t.ep(i).link_state(peer), Some(LinkState::Closed));
+        }
+        assert_eq!(
+            t.ep(i).isend(r(i).succ(), 0, vec![]).unwrap_err(),
+            Error::EndpointClosed
+        );
+    }
+}
+
+#[test]
+fn a_peer_that_never_comes_is_named() {
+    let mut t = Trio::with_config(1 << 16, |c| c.connect_timeout = Duration::from_millis(500));
+    t.eps[2] = None;
+    t.nets[2].listen(false);
+    t.run_until(|t| t.ep(0).failure().is_some() && t.ep(1).failure().is_some());
+    assert_eq!(t.ep(0).failure(), Some((r(2), LinkError::NeverConnected)));
+    assert_eq!(t.ep(1).failure(), Some((r(2), LinkError::NeverConnected)));
+    assert_eq!(t.ep(0).link_state(r(1)), Some(LinkState::Established));
+}
+
+#[test]
+fn a_vanished_peer_fails_pending_operations_and_spares_the_other_link() {
+    let mut t = Trio::established();
+    let from2 = t
+        .ep(0)
+        .irecv(Source::Rank(r(2)), TagFilter::Tag(0), vec![0; 1])
+        .unwrap();
+    t.eps[2] = None; // dropping the endpoint drops its sockets without a close frame
+    let done = t.wait(0, from2);
+    assert_eq!(
+        done.result.unwrap_err(),
+        Error::Link {
+            peer: r(2),
+            reason: LinkError::PeerVanished
+        }
+    );
+    assert!(events(t.ep(0)).contains(&Event::LinkFailed {
+        peer: r(2),
+        reason: LinkError::PeerVanished
+    }));
+    let id = t
+        .ep(0)
+        .irecv(Source::Rank(r(1)), TagFilter::Tag(0), vec![0; 1])
+        .unwrap();
+    t.ep(1).isend(r(0), 0, vec![1]).unwrap();
+    assert_eq!(t.recv_bytes(0, id).0, vec![1]);
+}
+
+#[test]
+fn the_unexpected_queue_is_bounded() {
+    let mut t = Trio::with_config(1 << 16, |c| c.max_unexpected_messages = 4);
+    t.run_until(|t| (0..3).all(|i| t.ep(i).is_established()));
+    for _ in 0..5 {
+        t.ep(1).isend(r(0), 0, vec![0]).unwrap();
+    }
+    t.run_until(|t| t.ep(0).failure().is_some());
+    assert_eq!(
+        t.ep(0).failure(),
+        Some((r(1), LinkError::UnexpectedQueueFull))
+    );
+}
+
+// ---- Bad input from strangers and misbehaving peers ----
+
+fn hello(sender: u8, receiver: u8, session: [u8; 16]) -> [u8; HELLO_LEN] {
+    let mut b = [0; HELLO_LEN];
+    HelloRepr {
+        capabilities: Capabilities::empty(),
+        session,
+        sender: r(sender),
+        receiver: r(receiver),
+        resume_seq: 0,
+    }
+    .emit(&mut b)
+    .unwrap();
+    b
+}
+
+fn frame(repr: FrameRepr) -> [u8; FRAME_HEADER_LEN] {
+    let mut b = [0; FRAME_HEADER_LEN];
+    repr.emit(&mut b).unwrap();
+    b
+}
+
+/// Connects a stranger to rank 0, sends `bytes`, and returns rank 0's verdict.
+fn stranger_sends(t: &mut Trio, from: u8, bytes: &[u8]) -> LinkError {
+    let mut sock = t.nets[from as usize].dial_raw(r(0)).unwrap();
+    sock.inject(bytes);
+    let mut verdict = None;
+    t.run_until(|t| {
+        verdict = events(t.ep(0)).into_iter().find_map(|e| match e {
+            Event::Rejected { reason, .. } => Some(reason),
+            _ => None,
+        });
+        verdict.is_some()
+    });
+    // The rejected socket was closed by rank 0.
+    assert_eq!(sock.read_vectored(&mut [&mut [0u8; 64]]), Ok(0));
+    verdict.unwrap()
+}
+
+fn assert_job_still_works(t: &mut Trio) {
+    for peer in [1u8, 2] {
+        let id = t
+            .ep(0)
+            .irecv(Source::Rank(r(peer)), TagFilter::Tag(1), vec![0; 2])
+            .unwrap();
+        t.ep(peer).isend(r(0), 1, vec![peer, 42]).unwrap();
+        assert_eq!(t.recv_bytes(0, id).0, vec![peer, 42]);
+    }
+}
+
+#[test]
+fn strangers_are_refused_with_a_reason_and_the_job_continues() {
+    let mut t = Trio::established();
+    let garbage: Vec<u8> = (0..HELLO_LEN as u8).map(|i| i.wrapping_mul(37)).collect();
+    assert!(matches!(
+        stranger_sends(&mut t, 1, &garbage),
+        LinkError::Malformed(_)
+    ));
+
+    let mut wrong_version = hello(1, 0, SESSION);
+    wrong_version[5] = 9;
+    assert!(matches!(
+        stranger_sends(&mut t, 1, &wrong_version),
+        LinkError::Malformed(_)
+    ));
+
+    assert_eq!(
+        stranger_sends(&mut t, 1, &hello(1, 0, [0; 16])),
+        LinkError::WrongSession
+    );
+    assert_eq!(
+        stranger_sends(&mut t, 1, &hello(1, 0, SESSION)),
+        LinkError::DuplicateRank
+    );
+    assert_eq!(
+        stranger_sends(&mut t, 2, &hello(2, 1, SESSION)),
+        LinkError::NotAddressedToUs { addressed_to: r(1) }
+    );
+    // A connection that says nothing is dropped at the handshake deadline.
+    assert_eq!(stranger_sends(&mut t, 1, &[]), LinkError::HandshakeTimeout);
+    // One that hangs up half-way through its hello.
+    let _ = t.nets[1].dial_raw(r(0)).map(|mut s| {
+        s.inject(&hello(2, 0, SESSION)[..10]);
+    });
+    let mut verdict = None;
+    t.run_until(|t| {
+        verdict = events(t.ep(0)).into_iter().find_map(|e| match e {
+            Event::Rejected { reason, .. } => Some(reason),
+            _ => None,
+        });
+        verdict.is_some()
+    });
+    assert_eq!(verdict, Some(LinkError::PeerVanished));
+    assert_job_still_works(&mut t);
+}
+
+/// Plays rank 2 by hand: handshakes with ranks 0 and 1 correctly, then
+/// `misbehave` writes whatever it likes to rank 0.
+fn impostor_rank2(misbehave: &[u8]) -> (Trio, MemSocket) {
+    let mut t = Trio::new();
+    t.eps[2] = None;
+    t.nets[2].listen(false);
+    let mut to0 = t.nets[2].clone().connect(r(0)).unwrap();
+    let mut to1 = t.nets[2].clone().connect(r(1)).unwrap();
+    to0.inject(&hello(2, 0, SESSION));
+    to1.inject(&hello(2, 1, SESSION));
+    t.run_until(|t| {
+        t.ep(0).is_established() && t.ep(1).link_state(r(0)) == Some(LinkState::Established)
+    });
+    to0.inject(misbehave);
+    (t, to0)
+}
+
+fn pending_receive_fails_with(misbehave: &[u8]) -> LinkError {
+    let (mut t, mut sock) = impostor_rank2(&[]);
+    let id = t
+        .ep(0)
+        .irecv(Source::Rank(r(2)), TagFilter::Any, vec![0; 64])
+        .unwrap();
+    sock.inject(misbehave);
+    let done = t.wait(0, id);
+    let Err(Error::Link { peer, reason }) = done.result else {
+        panic!("expected a link error")
+    };
+    assert_eq!(peer, r(2));
+    assert_eq!(t.ep(0).failure(), Some((r(2), reason)));
+    // Ranks 0 and 1 still talk.
+    let id = t
+        .ep(0)
+        .irecv(Source::Rank(r(1)), TagFilter::Tag(1), vec![0; 1])
+        .unwrap();
+    t.ep(1).isend(r(0), 1, vec![7]).unwrap();
+    assert_eq!(t.recv_bytes(0, id).0, vec![7]);
+    reason
+}
+
+#[test]
+fn misbehaving_peers_fail_their_link_only() {
+    let data = |seq, len, aux| {
+        frame(FrameRepr {
+            kind: FrameKind::Data,
+            len,
+            seq,
+            tag: 0,
+            aux,
+        })
+    };
+    assert!(matches!(
+        pending_receive_fails_with(&data(0, 1 << 30, 1 << 30)),
+        LinkError::Malformed(ternion_core::wire::WireError::Oversized { .. })
+    ));
+    assert_eq!(
+        pending_receive_fails_with(&data(5, 0, 0)),
+        LinkError::SequenceGap {
+            expected: 0,
+            got: 5
+        }
+    );
+    let mut garbage = data(0, 0, 0);
+    garbage[0] = 0xee;
+    assert!(matches!(
+        pending_receive_fails_with(&garbage),
+        LinkError::Malformed(_)
+    ));
+    // A frame cut short by the connection closing.
+    let mut cut = data(0, 100, 100).to_vec();
+    cut.extend_from_slice(&[1; 40]);
+    let (mut t, mut sock) = impostor_rank2(&cut);
+    let id = t
+        .ep(0)
+        .irecv(Source::Rank(r(2)), TagFilter::Any, vec![0; 100])
+        .unwrap();
+    sock.close();
+    let done = t.wait(0, id);
+    assert_eq!(
+        done.result.unwrap_err(),
+        Error::Link {
+            peer: r(2),
+            reason: LinkError::PeerVanished
+        }
+    );
+}
+
+#[test]
+fn a_lying_hello_on_a_dialled_link_is_refused() {
+    // Rank 1 dials "rank 0", but whoever answers claims to be rank 2.
+    let mut t = Trio::new();
+    t.eps[0] = None;
+    t.run_until(|t| {
+        let mut net = t.nets[0].clone();
+        net.accept()
+            .unwrap()
+            .map(|mut s| s.inject(&hello(2, 1, SESSION)))
+            .is_some()
+    });
+    t.run_until(|t| t.ep(1).failure().is_some());
+    assert_eq!(
+        t.ep(1).failure(),
+        Some((r(0), LinkError::WrongRank { claimed: r(2) }))
+    );
+}

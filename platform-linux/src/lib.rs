@@ -1,0 +1,1 @@
+//! ternion on Linux.
