@@ -1,0 +1,100 @@
+/*
+ * OpenMPI baseline for the ternion benchmarks.
+ *
+ *   mpicc -O2 -Wall -Wextra -o mpi_bench bench/mpi_bench.c
+ *   mpirun -np 3 ./mpi_bench [--quick]
+ *
+ * Each exchange is MPI_Irecv from succ + MPI_Isend to pred + MPI_Waitall;
+ * the workloads themselves live in common.h.  Rank 0 prints one JSON
+ * object on stdout.
+ */
+#include <mpi.h>
+
+#include "common.h"
+
+struct mpi_ctx {
+    MPI_Request req[XFER_MAX_OPS];
+    int nreq;
+};
+
+static void mpi_abort(int code) { MPI_Abort(MPI_COMM_WORLD, code); }
+
+static void mpi_check(int rc, const char *what)
+{
+    if (rc != MPI_SUCCESS)
+        bench_die(1, "%s failed (MPI error %d)", what, rc);
+}
+
+static void mpi_barrier(void *ctx)
+{
+    (void)ctx;
+    mpi_check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
+}
+
+static void mpi_xfer_start(void *vctx, const struct xfer_op *ops, int nops)
+{
+    struct mpi_ctx *ctx = vctx;
+    if (nops > XFER_MAX_OPS)
+        bench_die(1, "too many operations (%d)", nops);
+    for (int i = 0; i < nops; i++) {
+        if (ops[i].len > (size_t)INT32_MAX)
+            bench_die(1, "message of %zu bytes exceeds an MPI int count", ops[i].len);
+        int count = (int)ops[i].len;
+        if (ops[i].kind == XFER_RECV)
+            mpi_check(MPI_Irecv(ops[i].buf, count, MPI_BYTE, ops[i].peer, 0, MPI_COMM_WORLD,
+                                &ctx->req[i]),
+                      "MPI_Irecv");
+        else
+            mpi_check(MPI_Isend(ops[i].buf, count, MPI_BYTE, ops[i].peer, 0, MPI_COMM_WORLD,
+                                &ctx->req[i]),
+                      "MPI_Isend");
+    }
+    ctx->nreq = nops;
+}
+
+static void mpi_xfer_wait(void *vctx)
+{
+    struct mpi_ctx *ctx = vctx;
+    mpi_check(MPI_Waitall(ctx->nreq, ctx->req, MPI_STATUSES_IGNORE), "MPI_Waitall");
+    ctx->nreq = 0;
+}
+
+static void mpi_xfer(void *ctx, const struct xfer_op *ops, int nops)
+{
+    mpi_xfer_start(ctx, ops, nops);
+    mpi_xfer_wait(ctx);
+}
+
+int main(int argc, char **argv)
+{
+    MPI_Init(&argc, &argv);
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    bench_abort_hook = mpi_abort;
+
+    int rank, size;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    bench_rank = rank;
+    if (size != PARTIES)
+        bench_die(64, "needs exactly %d ranks (mpirun -np %d), got %d", PARTIES, PARTIES, size);
+
+    bool quick = bench_parse_args(argc, argv, "mpirun -np 3 mpi_bench [--quick]");
+    struct bench_config cfg = bench_config_for(quick);
+
+    struct mpi_ctx ctx = {.nreq = 0};
+    struct transport t = {
+        .system = "openmpi_tcp",
+        .rank = rank,
+        .ctx = &ctx,
+        .barrier = mpi_barrier,
+        .xfer = mpi_xfer,
+        .xfer_start = mpi_xfer_start,
+        .xfer_wait = mpi_xfer_wait,
+    };
+    struct bench_results res;
+    bench_run(&t, &cfg, &res);
+    if (rank == 0)
+        bench_print_json(stdout, t.system, &cfg, &res);
+    MPI_Finalize();
+    return 0;
+}

@@ -1,0 +1,318 @@
+#!/usr/bin/env python3
+"""Merge benchmark runs into target/bench/report.json and report.md.
+
+Called by scripts/bench.sh after every run has finished:
+
+    report.py --dir target/bench --runs N [--quick]
+
+Reads DIR/runs/<system>-<i>.json for each system and i in 1..N (each one
+JSON object as printed by `ternion bench --json`, mpi_bench or
+raw_tcp_bench), checks it against the common schema, and writes:
+
+  - report.json: machine, runs, quick, the per-metric median across runs
+    for each system, ratios with their targets, min/max spread of the
+    headline metrics, and every raw run;
+  - report.md: the same headline figures as tables.
+
+Python standard library only.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import sys
+
+SYSTEMS = ["ternion", "openmpi_tcp", "raw_tcp"]
+LABELS = {"ternion": "ternion", "openmpi_tcp": "OpenMPI (TCP)", "raw_tcp": "raw TCP"}
+SIZES = [1 << 10, 16 << 10, 256 << 10, 4 << 20, 32 << 20, 128 << 20]
+ELEMENTS = 1 << 20
+MIB128 = 128 << 20
+
+# (ratio name, target operator, target value); "<=" means lower is better.
+TARGETS = [
+    ("latency_8b", "<=", 0.8),
+    ("throughput_128mib", ">=", 1.2),
+    ("throughput_vs_raw_128mib", ">=", 0.9),
+    ("rounds_64x1m", "<=", 0.8),
+    ("overlap", "<=", 1.1),
+]
+
+# Headline metrics: (key, label, unit, getter).
+def _tp(size):
+    return lambda d: next(t["mib_per_s"] for t in d["throughput"] if t["bytes"] == size)
+
+
+HEADLINE = [
+    ("latency_8b.mean_us", "8 B exchange latency, mean", "µs", lambda d: d["latency_8b"]["mean_us"]),
+    ("latency_8b.p50_us", "8 B exchange latency, p50", "µs", lambda d: d["latency_8b"]["p50_us"]),
+    ("latency_8b.p99_us", "8 B exchange latency, p99", "µs", lambda d: d["latency_8b"]["p99_us"]),
+    ("throughput_1kib.mib_per_s", "throughput at 1 KiB", "MiB/s", _tp(1 << 10)),
+    ("throughput_4mib.mib_per_s", "throughput at 4 MiB", "MiB/s", _tp(4 << 20)),
+    ("throughput_128mib.mib_per_s", "throughput at 128 MiB", "MiB/s", _tp(MIB128)),
+    ("rounds_64x1m.median_s", "rounds of 1M u64, total", "s", lambda d: d["rounds_64x1m"]["median_s"]),
+    ("open_1m.median_s", "open 1M u64 at rank 0", "s", lambda d: d["open_1m"]["median_s"]),
+    ("overlap.ratio", "overlap ratio (together / max)", "", lambda d: d["overlap"]["ratio"]),
+]
+
+
+class SchemaError(Exception):
+    pass
+
+
+def _need(obj, key, kind, where):
+    if not isinstance(obj, dict) or key not in obj:
+        raise SchemaError(f"{where}: missing '{key}'")
+    val = obj[key]
+    if kind is float:
+        ok = isinstance(val, (int, float)) and not isinstance(val, bool) and val == val
+    else:
+        ok = isinstance(val, kind) and not (kind is int and isinstance(val, bool))
+    if not ok:
+        raise SchemaError(f"{where}: '{key}' should be {kind.__name__}, got {val!r}")
+    return val
+
+
+def check_run(d, system, quick, where):
+    """Raises SchemaError unless d follows the common benchmark schema."""
+    if _need(d, "system", str, where) != system:
+        raise SchemaError(f"{where}: system is {d['system']!r}, expected {system!r}")
+    if _need(d, "parties", int, where) != 3:
+        raise SchemaError(f"{where}: parties is {d['parties']}, expected 3")
+    if _need(d, "quick", bool, where) != quick:
+        raise SchemaError(f"{where}: quick is {d['quick']}, expected {quick}")
+    lat = _need(d, "latency_8b", dict, where)
+    _need(lat, "exchanges", int, where + ".latency_8b")
+    for k in ("mean_us", "p50_us", "p99_us"):
+        _need(lat, k, float, where + ".latency_8b")
+    tps = _need(d, "throughput", list, where)
+    got = []
+    for i, t in enumerate(tps):
+        w = f"{where}.throughput[{i}]"
+        got.append(_need(t, "bytes", int, w))
+        _need(t, "reps", int, w)
+        for k in ("median_s", "mib_per_s"):
+            _need(t, k, float, w)
+    if got != SIZES:
+        raise SchemaError(f"{where}: throughput sizes are {got}, expected {SIZES}")
+    rounds = _need(d, "rounds_64x1m", dict, where)
+    want_rounds = 8 if quick else 64
+    if _need(rounds, "rounds", int, where + ".rounds_64x1m") != want_rounds:
+        raise SchemaError(f"{where}: rounds is {rounds['rounds']}, expected {want_rounds}")
+    if _need(rounds, "elements", int, where + ".rounds_64x1m") != ELEMENTS:
+        raise SchemaError(f"{where}: rounds_64x1m.elements is not {ELEMENTS}")
+    _need(rounds, "median_s", float, where + ".rounds_64x1m")
+    opn = _need(d, "open_1m", dict, where)
+    if _need(opn, "elements", int, where + ".open_1m") != ELEMENTS:
+        raise SchemaError(f"{where}: open_1m.elements is not {ELEMENTS}")
+    _need(opn, "median_s", float, where + ".open_1m")
+    ov = _need(d, "overlap", dict, where)
+    _need(ov, "bytes", int, where + ".overlap")
+    _need(ov, "passes", int, where + ".overlap")
+    for k in ("compute_s", "exchange_s", "together_s", "ratio"):
+        _need(ov, k, float, where + ".overlap")
+
+
+def median_of(values):
+    """Per-metric median across runs, keeping the schema's shape."""
+    first = values[0]
+    if isinstance(first, dict):
+        return {k: median_of([v[k] for v in values]) for k in first}
+    if isinstance(first, list):  # throughput: match entries by size
+        return [
+            median_of([next(t for t in v if t["bytes"] == entry["bytes"]) for v in values])
+            for entry in first
+        ]
+    if isinstance(first, bool) or isinstance(first, str):
+        return first
+    m = statistics.median(values)
+    return int(m) if all(isinstance(v, int) for v in values) and m == int(m) else m
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.lower().startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def cores():
+    try:
+        return len(os.sched_getaffinity(0))  # what nproc reports
+    except AttributeError:
+        return os.cpu_count() or 0
+
+
+def compute_ratios(med):
+    t, m, r = med["ternion"], med["openmpi_tcp"], med["raw_tcp"]
+    tp = lambda d: _tp(MIB128)(d)  # noqa: E731
+    ratios = {
+        "latency_8b": t["latency_8b"]["mean_us"] / m["latency_8b"]["mean_us"],
+        "throughput_128mib": tp(t) / tp(m),
+        "throughput_vs_raw_128mib": tp(t) / tp(r),
+        "rounds_64x1m": t["rounds_64x1m"]["median_s"] / m["rounds_64x1m"]["median_s"],
+        "overlap": t["overlap"]["ratio"],
+        # Informative, no target.
+        "open_1m": t["open_1m"]["median_s"] / m["open_1m"]["median_s"],
+        "latency_8b_vs_raw": t["latency_8b"]["mean_us"] / r["latency_8b"]["mean_us"],
+        "rounds_64x1m_vs_raw": t["rounds_64x1m"]["median_s"] / r["rounds_64x1m"]["median_s"],
+    }
+    targets = {}
+    for name, op, goal in TARGETS:
+        v = ratios[name]
+        met = v <= goal if op == "<=" else v >= goal
+        targets[name] = {"target": f"{op} {goal}", "value": v, "met": met}
+    ratios["targets"] = targets
+    return ratios
+
+
+def compute_spread(raw):
+    spread = {}
+    for s in SYSTEMS:
+        spread[s] = {}
+        for key, _label, _unit, get in HEADLINE:
+            vals = [get(d) for d in raw[s]]
+            spread[s][key] = {"min": min(vals), "max": max(vals)}
+    return spread
+
+
+def fmt(v, unit=""):
+    if unit == "s":
+        return f"{v * 1e3:.2f} ms"
+    if unit == "µs":
+        return f"{v:.2f} µs"
+    if unit == "MiB/s":
+        return f"{v:,.0f} MiB/s"
+    return f"{v:.3f}"
+
+
+def render_md(report):
+    m = report["machine"]
+    med = {s: report[s] for s in SYSTEMS}
+    out = []
+    mode = "quick" if report["quick"] else "full"
+    out.append("# ternion benchmark report\n")
+    out.append(
+        f"{report['date']} · {mode} mode · {report['runs']} run(s) per system, interleaved · "
+        f"figures are medians across runs\n"
+    )
+    out.append(
+        f"Machine: {m['cpu']}, {m['cores']} cores, Linux {m['kernel']}. "
+        f"Three parties and their threads share {m['cores']} cores, over loopback.\n"
+    )
+    ov = med["ternion"]["overlap"]
+    rounds = med["ternion"]["rounds_64x1m"]["rounds"]
+    out.append("## Headline figures\n")
+    out.append("| metric | " + " | ".join(LABELS[s] for s in SYSTEMS) + " |")
+    out.append("|---|" + "---:|" * len(SYSTEMS))
+    for key, label, unit, get in HEADLINE:
+        if key == "rounds_64x1m.median_s":
+            label = f"{rounds} rounds of 1M u64, total"
+        cells = [fmt(get(med[s]), unit) for s in SYSTEMS]
+        out.append(f"| {label} | " + " | ".join(cells) + " |")
+    out.append("")
+    out.append(
+        f"Overlap: a {ov['bytes'] >> 20} MiB exchange alongside {ov['passes']} compute passes "
+        f"over 1M u64; ratio = together / max(compute alone, exchange alone), 1.0 is perfect.\n"
+    )
+    out.append("| overlap detail | " + " | ".join(LABELS[s] for s in SYSTEMS) + " |")
+    out.append("|---|" + "---:|" * len(SYSTEMS))
+    for k in ("compute_s", "exchange_s", "together_s"):
+        out.append(f"| {k[:-2]} | " + " | ".join(fmt(med[s]["overlap"][k], "s") for s in SYSTEMS) + " |")
+    out.append("")
+    out.append("## Ratios against targets\n")
+    out.append("| ratio | definition | value | target | met |")
+    out.append("|---|---|---:|---:|:---:|")
+    defs = {
+        "latency_8b": "ternion / OpenMPI, mean 8 B latency",
+        "throughput_128mib": "ternion / OpenMPI, MiB/s at 128 MiB",
+        "throughput_vs_raw_128mib": "ternion / raw TCP, MiB/s at 128 MiB",
+        "rounds_64x1m": "ternion / OpenMPI, rounds total time",
+        "overlap": "ternion overlap ratio",
+    }
+    for name, t in report["ratios"]["targets"].items():
+        out.append(
+            f"| {name} | {defs[name]} | {t['value']:.3f} | {t['target']} | "
+            f"{'met' if t['met'] else 'not met'} |"
+        )
+    r = report["ratios"]
+    out.append("")
+    out.append(
+        f"Without target: open_1m ternion / OpenMPI = {r['open_1m']:.3f}; "
+        f"latency ternion / raw TCP = {r['latency_8b_vs_raw']:.3f}; "
+        f"rounds ternion / raw TCP = {r['rounds_64x1m_vs_raw']:.3f}.\n"
+    )
+    out.append(f"## Spread across {report['runs']} run(s) (min – max)\n")
+    out.append("| metric | " + " | ".join(LABELS[s] for s in SYSTEMS) + " |")
+    out.append("|---|" + "---:|" * len(SYSTEMS))
+    for key, label, unit, _get in HEADLINE:
+        cells = []
+        for s in SYSTEMS:
+            sp = report["spread"][s][key]
+            cells.append(f"{fmt(sp['min'], unit)} – {fmt(sp['max'], unit)}")
+        out.append(f"| {label} | " + " | ".join(cells) + " |")
+    out.append("")
+    out.append(
+        "Definitions: bench/common.h (baselines) and `ternion bench` implement the same five "
+        "workloads; OpenMPI runs with `--mca pml ob1 --mca btl tcp,self` on `lo`. "
+        "Raw runs are in report.json under `raw_runs`.\n"
+    )
+    return "\n".join(out) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--dir", required=True, help="bench output directory (holds runs/)")
+    ap.add_argument("--runs", type=int, required=True)
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args()
+
+    raw = {s: [] for s in SYSTEMS}
+    try:
+        for s in SYSTEMS:
+            for i in range(1, args.runs + 1):
+                path = os.path.join(args.dir, "runs", f"{s}-{i}.json")
+                try:
+                    with open(path, encoding="utf-8") as f:
+                        d = json.load(f)
+                except (OSError, ValueError) as e:
+                    raise SchemaError(f"{path}: not a JSON benchmark result ({e})") from e
+                check_run(d, s, args.quick, path)
+                raw[s].append(d)
+    except SchemaError as e:
+        print(f"report.py: {e}", file=sys.stderr)
+        return 1
+
+    med = {s: median_of(raw[s]) for s in SYSTEMS}
+    n = cores()
+    report = {
+        "machine": {
+            "cores": n,
+            "cpu": cpu_model(),
+            "kernel": platform.release(),
+            "note": f"three parties share {n} cores",
+        },
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "runs": args.runs,
+        "quick": args.quick,
+        **med,
+        "ratios": compute_ratios(med),
+        "spread": compute_spread(raw),
+        "raw_runs": raw,
+    }
+    with open(os.path.join(args.dir, "report.json"), "w", encoding="utf-8") as f:
+        json.dump(report, f, indent=2)
+        f.write("\n")
+    with open(os.path.join(args.dir, "report.md"), "w", encoding="utf-8") as f:
+        f.write(render_md(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,246 @@
+//! Where a party finds its rank, its peers and its session: a TOML file,
+//! environment variables and command-line flags, in rising precedence.
+//!
+//! ```toml
+//! rank = 0
+//! peers = ["10.0.0.1:7100", "10.0.0.2:7100", "10.0.0.3:7100"]  # rank 0 first
+//! session = "00112233445566778899aabbccddeeff"                   # optional
+//! connect_timeout_ms = 30000                                     # optional
+//! ```
+//!
+//! The environment variables are those `ternion run` sets: `TERNION_RANK`,
+//! `TERNION_PEERS` (comma-separated, rank 0 first), `TERNION_SESSION`,
+//! `TERNION_CONNECT_TIMEOUT_MS`, and `TERNION_CONFIG` naming a TOML file.
+
+use crate::error::{Error, Result};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use ternion_core::{Rank, PARTIES};
+
+/// Everything a party needs to join a job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// This party's rank.
+    pub rank: Rank,
+    /// `host:port` where each rank listens, rank 0 first.
+    pub peers: [String; PARTIES],
+    /// The job's session identifier; all three parties must use the same.
+    pub session: [u8; 16],
+    /// How long the three links may take to come up.
+    pub connect_timeout: Duration,
+}
+
+/// One source of settings, any of which may be missing.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq, clap::Args)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigLayer {
+    /// This party's rank (0, 1 or 2).
+    #[arg(long, env = "TERNION_RANK")]
+    pub rank: Option<u8>,
+    /// Where each rank listens, `host:port`, rank 0 first.
+    #[arg(long, env = "TERNION_PEERS", value_delimiter = ',')]
+    pub peers: Option<Vec<String>>,
+    /// Session identifier, 32 hex digits.
+    #[arg(long, env = "TERNION_SESSION")]
+    pub session: Option<String>,
+    /// Connect deadline in milliseconds.
+    #[arg(long, env = "TERNION_CONNECT_TIMEOUT_MS")]
+    pub connect_timeout_ms: Option<u64>,
+}
+
+/// Command-line flags for a party, each falling back to its environment variable.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ConfigArgs {
+    /// A TOML configuration file (flags and environment override it).
+    #[arg(long = "config", env = "TERNION_CONFIG")]
+    pub file: Option<PathBuf>,
+    /// Individual settings.
+    #[command(flatten)]
+    pub layer: ConfigLayer,
+}
+
+impl ConfigLayer {
+    /// Reads a layer from TOML text.
+    pub fn from_toml(text: &str) -> Result<ConfigLayer> {
+        toml::from_str(text).map_err(|e| Error::Config(e.to_string()))
+    }
+
+    /// Reads a layer from a TOML file.
+    pub fn from_file(path: &Path) -> Result<ConfigLayer> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
+        Self::from_toml(&text).map_err(|e| Error::Config(format!("{}: {e}", path.display())))
+    }
+
+    /// Reads a layer from the `TERNION_*` environment variables.
+    pub fn from_env() -> Result<ConfigLayer> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let number = |name: &str| -> Result<Option<u64>> {
+            var(name)
+                .map(|v| {
+                    v.parse()
+                        .map_err(|_| Error::Config(format!("{name}={v} is not a number")))
+                })
+                .transpose()
+        };
+        Ok(ConfigLayer {
+            rank: number("TERNION_RANK")?.map(|r| r.min(255) as u8),
+            peers: var("TERNION_PEERS").map(|v| v.split(',').map(str::to_owned).collect()),
+            session: var("TERNION_SESSION"),
+            connect_timeout_ms: number("TERNION_CONNECT_TIMEOUT_MS")?,
+        })
+    }
+
+    /// This layer with every setting `over` has replaced by `over`'s.
+    pub fn overridden_by(self, over: ConfigLayer) -> ConfigLayer {
+        ConfigLayer {
+            rank: over.rank.or(self.rank),
+            peers: over.peers.or(self.peers),
+            session: over.session.or(self.session),
+            connect_timeout_ms: over.connect_timeout_ms.or(self.connect_timeout_ms),
+        }
+    }
+
+    /// Checks the layer is complete and valid.
+    pub fn finish(self) -> Result<Config> {
+        let rank = self
+            .rank
+            .ok_or_else(|| Error::Config("no rank given (TERNION_RANK or --rank)".into()))?;
+        let rank = Rank::new(rank)
+            .ok_or_else(|| Error::Config(format!("rank {rank} is not 0, 1 or 2")))?;
+        let peers = self
+            .peers
+            .ok_or_else(|| Error::Config("no peers given (TERNION_PEERS or --peers)".into()))?;
+        let peers: [String; PARTIES] = peers.try_into().map_err(|p: Vec<String>| {
+            Error::Config(format!(
+                "expected {PARTIES} peer addresses, got {}",
+                p.len()
+            ))
+        })?;
+        let session = match self.session {
+            Some(hex) => parse_session(&hex)?,
+            None => session_from_peers(&peers),
+        };
+        Ok(Config {
+            rank,
+            peers,
+            session,
+            connect_timeout: Duration::from_millis(self.connect_timeout_ms.unwrap_or(30_000)),
+        })
+    }
+}
+
+impl ConfigArgs {
+    /// Resolves the file, then the environment and flags (clap has already
+    /// folded each flag's environment variable into it).
+    pub fn resolve(self) -> Result<Config> {
+        let base = match &self.file {
+            Some(path) => ConfigLayer::from_file(path)?,
+            None => ConfigLayer::default(),
+        };
+        base.overridden_by(self.layer).finish()
+    }
+}
+
+impl Config {
+    /// The configuration `ternion run` hands a program: `TERNION_CONFIG`'s
+    /// file if set, overridden by the other `TERNION_*` variables.
+    pub fn from_env() -> Result<Config> {
+        let base = match std::env::var_os("TERNION_CONFIG") {
+            Some(path) => ConfigLayer::from_file(Path::new(&path))?,
+            None => ConfigLayer::default(),
+        };
+        base.overridden_by(ConfigLayer::from_env()?).finish()
+    }
+}
+
+/// Parses 32 hex digits.
+pub fn parse_session(hex: &str) -> Result<[u8; 16]> {
+    let bad = || Error::Config(format!("session {hex:?} is not 32 hex digits"));
+    if hex.len() != 32 || !hex.is_ascii() {
+        return Err(bad());
+    }
+    let mut out = [0u8; 16];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
+    }
+    Ok(out)
+}
+
+/// Formats a session identifier as 32 hex digits.
+pub fn format_session(session: &[u8; 16]) -> String {
+    session.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A session identifier all three parties derive alike when none is given:
+/// FNV-1a over the peer list. It only keeps different jobs apart; it is not a secret.
+fn session_from_peers(peers: &[String; PARTIES]) -> [u8; 16] {
+    let mut out = [0u8; 16];
+    for (half, basis) in [0xcbf2_9ce4_8422_2325u64, 0x6c62_272e_07bb_0142]
+        .into_iter()
+        .enumerate()
+    {
+        let mut h = basis;
+        for byte in peers.join(",").bytes() {
+            h ^= u64::from(byte);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        out[half * 8..half * 8 + 8].copy_from_slice(&h.to_be_bytes());
+    }
+    out
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn layers_override_in_order() {
+        let file = ConfigLayer::from_toml(
+            r#"rank = 1
+               peers = ["a:1", "b:2", "c:3"]
+               connect_timeout_ms = 5"#,
+        )
+        .unwrap();
+        let flags = ConfigLayer {
+            rank: Some(2),
+            ..Default::default()
+        };
+        let cfg = file.overridden_by(flags).finish().unwrap();
+        assert_eq!(cfg.rank, Rank::new(2).unwrap());
+        assert_eq!(cfg.peers[1], "b:2");
+        assert_eq!(cfg.connect_timeout, Duration::from_millis(5));
+    }
+
+    #[test]
+    fn bad_configurations_say_what_is_wrong() {
+        let err = |toml: &str| {
+            ConfigLayer::from_toml(toml)
+                .and_then(ConfigLayer::finish)
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(err("peers = [\"a:1\",\"b:1\",\"c:1\"]").contains("no rank"));
+        assert!(err("rank = 3\npeers = [\"a:1\",\"b:1\",\"c:1\"]").contains("not 0, 1 or 2"));
+        assert!(err("rank = 0\npeers = [\"a:1\"]").contains("expected 3 peer addresses"));
+        assert!(
+            err("rank = 0\npeers = [\"a:1\",\"b:1\",\"c:1\"]\nsession = \"xyz\"")
+                .contains("32 hex")
+        );
+        assert!(err("rank = 0\nbogus = 1").contains("bogus"));
+    }
+
+    #[test]
+    fn sessions_round_trip_and_default_alike() {
+        let s = [0xab; 16];
+        assert_eq!(parse_session(&format_session(&s)).unwrap(), s);
+        let peers = ["a:1".to_string(), "b:1".to_string(), "c:1".to_string()];
+        assert_eq!(
+            session_from_peers(&peers),
+            session_from_peers(&peers.clone())
+        );
+        let other = ["a:1".to_string(), "b:1".to_string(), "c:2".to_string()];
+        assert_ne!(session_from_peers(&peers), session_from_peers(&other));
+    }
+}

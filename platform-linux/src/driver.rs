@@ -1,0 +1,274 @@
+//! Who moves the bytes: the thread that waits, or the communication thread.
+//!
+//! The core endpoint sits behind one lock. An application thread that blocks
+//! on a request drives the endpoint itself: it makes progress, and when
+//! nothing can move it sleeps in poll(2) on the sockets. A blocking exchange
+//! therefore never hands off to another thread, which keeps latency at
+//! socket speed.
+//!
+//! The communication thread drives only when the application is not
+//! waiting but work is outstanding (a large non-blocking send or receive),
+//! so data moves while the application computes. When an application thread
+//! starts waiting while the communication thread sleeps in poll(2), it kicks
+//! that thread out through an eventfd and takes over. Only one thread polls
+//! at a time; others wait on a condition variable for its round to end.
+
+use crate::buffer::{RecvBuf, SendBuf};
+use crate::net::{TcpNetwork, TcpSocket};
+use crate::sys::{self, EventFd, PollFd};
+use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use ternion_core::socket::Notify;
+use ternion_core::{Endpoint, Event, Instant};
+
+/// The core endpoint as the Linux backend instantiates it.
+pub type CoreEndpoint = Endpoint<TcpSocket, SendBuf, RecvBuf>;
+
+/// Entries a poll set can hold: two links, pending connections, the listener and the waker.
+const MAX_POLL_FDS: usize = 24;
+
+/// The endpoint and network, guarded together.
+pub struct Engine {
+    /// The protocol state machine.
+    pub endpoint: CoreEndpoint,
+    network: TcpNetwork,
+    /// A thread is in poll(2) on this engine's sockets.
+    poller_active: bool,
+    /// Threads waiting for the active poller's round to end.
+    followers: usize,
+}
+
+impl Engine {
+    fn progress(&mut self, now: Instant) -> bool {
+        let moved = self.endpoint.poll(&mut self.network, now);
+        while let Some(event) = self.endpoint.poll_event() {
+            log_event(&event);
+        }
+        moved
+    }
+
+    /// Fills `fds` with what to wait on; returns the count.
+    fn poll_set(&self, fds: &mut [PollFd; MAX_POLL_FDS], waker: &EventFd) -> usize {
+        fds[0] = sys::poll_entry(waker.as_raw_fd(), true, false);
+        fds[1] = sys::poll_entry(self.network.as_raw_fd(), true, false);
+        let mut n = 2;
+        self.endpoint.for_each_socket(|socket, interest| {
+            if n < MAX_POLL_FDS {
+                fds[n] = sys::poll_entry(socket.as_raw_fd(), interest.read, interest.write);
+                n += 1;
+            }
+        });
+        n
+    }
+}
+
+fn log_event(event: &Event<std::net::SocketAddr>) {
+    match event {
+        Event::LinkUp(peer) => log::info!("link to {peer} is up"),
+        Event::LinkClosed(peer) => log::info!("link to {peer} closed"),
+        Event::LinkFailed { peer, reason } => log::error!("link to {peer} failed: {reason}"),
+        Event::Rejected { addr, reason } => log::warn!("dropped connection from {addr}: {reason}"),
+    }
+}
+
+/// Shared between the application threads and the communication thread.
+pub struct Driver {
+    engine: Mutex<Engine>,
+    followers_cv: Condvar,
+    comm_cv: Condvar,
+    /// Application threads inside a blocking call.
+    waiters: AtomicUsize,
+    comm_in_poll: AtomicBool,
+    comm_parked: AtomicBool,
+    comm_wanted: AtomicBool,
+    shutdown: AtomicBool,
+    waker: EventFd,
+    epoch: std::time::Instant,
+}
+
+impl Driver {
+    /// Wraps an endpoint and network, and starts the communication thread.
+    pub fn start(
+        endpoint: CoreEndpoint,
+        network: TcpNetwork,
+    ) -> std::io::Result<(Arc<Driver>, JoinHandle<()>)> {
+        let driver = Arc::new(Driver {
+            engine: Mutex::new(Engine {
+                endpoint,
+                network,
+                poller_active: false,
+                followers: 0,
+            }),
+            followers_cv: Condvar::new(),
+            comm_cv: Condvar::new(),
+            waiters: AtomicUsize::new(0),
+            comm_in_poll: AtomicBool::new(false),
+            comm_parked: AtomicBool::new(false),
+            comm_wanted: AtomicBool::new(false),
+            shutdown: AtomicBool::new(false),
+            waker: EventFd::new()?,
+            epoch: std::time::Instant::now(),
+        });
+        let for_thread = Arc::clone(&driver);
+        let thread = std::thread::Builder::new()
+            .name("ternion-comm".into())
+            .spawn(move || for_thread.communication_loop())?;
+        Ok((driver, thread))
+    }
+
+    /// The core's notion of now.
+    pub fn now(&self) -> Instant {
+        Instant::from_micros(self.epoch.elapsed().as_micros() as u64)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Engine> {
+        // A panic while holding the lock leaves the endpoint consistent at
+        // the granularity of a poll; keep serving rather than poison everyone.
+        self.engine.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs `f` on the endpoint (to post requests, read state), then makes
+    /// what progress is possible without blocking.
+    pub fn with<R>(&self, f: impl FnOnce(&mut CoreEndpoint) -> R) -> R {
+        let mut engine = self.lock();
+        let out = f(&mut engine.endpoint);
+        let now = self.now();
+        while engine.progress(now) {}
+        out
+    }
+
+    /// Asks the communication thread to keep driving outstanding work while
+    /// the application computes.
+    pub fn request_background_progress(&self) {
+        self.comm_wanted.store(true, SeqCst);
+        self.notify();
+    }
+
+    /// Blocks until `done` returns a value, driving I/O in this thread. Gives
+    /// up with `None` at `deadline`.
+    pub fn drive_until<R>(
+        &self,
+        deadline: Option<Instant>,
+        mut done: impl FnMut(&mut CoreEndpoint) -> Option<R>,
+    ) -> Option<R> {
+        self.waiters.fetch_add(1, SeqCst);
+        if self.comm_in_poll.load(SeqCst) {
+            self.waker.signal();
+        }
+        let mut engine = self.lock();
+        let result = loop {
+            let now = self.now();
+            if let Some(r) = done(&mut engine.endpoint) {
+                break Some(r);
+            }
+            if engine.progress(now) {
+                continue;
+            }
+            if let Some(r) = done(&mut engine.endpoint) {
+                break Some(r);
+            }
+            if deadline.is_some_and(|d| now >= d) {
+                break None;
+            }
+            if engine.poller_active {
+                engine.followers += 1;
+                engine = self
+                    .followers_cv
+                    .wait(engine)
+                    .unwrap_or_else(|p| p.into_inner());
+                engine.followers -= 1;
+                continue;
+            }
+            let wake_at = ternion_core::time::earliest(engine.endpoint.poll_at(), deadline);
+            engine = self.poll_round(engine, wake_at);
+        };
+        self.waiters.fetch_sub(1, SeqCst);
+        if self.waiters.load(SeqCst) == 0 && engine.endpoint.has_work() {
+            self.wake_comm_if_parked();
+        }
+        result
+    }
+
+    /// Releases the lock, sleeps in poll(2) until a socket is ready, the
+    /// waker fires or `wake_at` passes, and takes the lock again.
+    fn poll_round<'a>(
+        &'a self,
+        mut engine: MutexGuard<'a, Engine>,
+        wake_at: Option<Instant>,
+    ) -> MutexGuard<'a, Engine> {
+        let mut fds = [sys::poll_entry(-1, false, false); MAX_POLL_FDS];
+        let n = engine.poll_set(&mut fds, &self.waker);
+        let timeout = wake_at.map(|at| at.saturating_since(self.now()));
+        engine.poller_active = true;
+        drop(engine);
+        if let Err(e) = sys::poll(&mut fds[..n], timeout) {
+            log::error!("poll failed: {e}");
+        }
+        if fds[0].revents != 0 {
+            self.waker.drain();
+        }
+        let mut engine = self.lock();
+        engine.poller_active = false;
+        if engine.followers > 0 {
+            self.followers_cv.notify_all();
+        }
+        engine
+    }
+
+    fn wake_comm_if_parked(&self) {
+        if self.comm_parked.load(SeqCst) {
+            self.comm_cv.notify_one();
+        }
+    }
+
+    /// The communication thread: drives outstanding work whenever no
+    /// application thread is doing so, and sleeps otherwise.
+    fn communication_loop(&self) {
+        let mut engine = self.lock();
+        loop {
+            if self.shutdown.load(SeqCst) {
+                return;
+            }
+            let idle = !self.comm_wanted.load(SeqCst) || !engine.endpoint.has_work();
+            if idle || self.waiters.load(SeqCst) > 0 || engine.poller_active {
+                if idle {
+                    self.comm_wanted.store(false, SeqCst);
+                }
+                self.comm_parked.store(true, SeqCst);
+                engine = self.comm_cv.wait(engine).unwrap_or_else(|p| p.into_inner());
+                self.comm_parked.store(false, SeqCst);
+                continue;
+            }
+            let now = self.now();
+            while engine.progress(now) {}
+            self.comm_in_poll.store(true, SeqCst);
+            if self.waiters.load(SeqCst) == 0 && engine.endpoint.has_work() {
+                let wake_at = engine.endpoint.poll_at();
+                engine = self.poll_round(engine, wake_at);
+            }
+            self.comm_in_poll.store(false, SeqCst);
+        }
+    }
+
+    /// Stops the communication thread (after the endpoint has closed).
+    pub fn shut_down(&self) {
+        let _engine = self.lock();
+        self.shutdown.store(true, SeqCst);
+        self.comm_cv.notify_one();
+        self.waker.signal();
+    }
+}
+
+impl Notify for Driver {
+    /// Wakes the communication thread, wherever it sleeps.
+    fn notify(&self) {
+        if self.comm_in_poll.load(SeqCst) {
+            self.waker.signal();
+        } else {
+            let _engine = self.lock();
+            self.wake_comm_if_parked();
+        }
+    }
+}

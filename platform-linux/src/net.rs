@@ -1,0 +1,131 @@
+//! TCP for the core: non-blocking std sockets behind the core's `Socket`
+//! and `Network` traits.
+
+use crate::sys;
+use socket2::{Domain, Protocol, Socket as RawSocket, Type};
+use std::io;
+use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::os::fd::{AsRawFd, RawFd};
+use ternion_core::socket::{Network, Socket, SocketError};
+use ternion_core::Rank;
+
+/// A connected (or connecting) non-blocking TCP stream with `TCP_NODELAY`.
+#[derive(Debug)]
+pub struct TcpSocket {
+    stream: TcpStream,
+    peer: SocketAddr,
+}
+
+impl TcpSocket {
+    fn new(stream: TcpStream, peer: SocketAddr) -> io::Result<TcpSocket> {
+        stream.set_nonblocking(true)?;
+        stream.set_nodelay(true)?;
+        Ok(TcpSocket { stream, peer })
+    }
+}
+
+fn socket_error(e: io::Error) -> SocketError {
+    match e.kind() {
+        io::ErrorKind::WouldBlock => SocketError::WouldBlock,
+        io::ErrorKind::ConnectionRefused => SocketError::Refused,
+        io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe => SocketError::Reset,
+        _ => match e.raw_os_error() {
+            // A connect still in progress.
+            Some(libc::ENOTCONN) | Some(libc::EINPROGRESS) => SocketError::WouldBlock,
+            Some(code) => SocketError::Other(code),
+            None => SocketError::Other(0),
+        },
+    }
+}
+
+impl Socket for TcpSocket {
+    type Addr = SocketAddr;
+
+    fn read_vectored(&mut self, bufs: &mut [&mut [u8]]) -> Result<usize, SocketError> {
+        sys::read_vectored(self.stream.as_raw_fd(), bufs).map_err(socket_error)
+    }
+
+    fn write_vectored(&mut self, bufs: &[&[u8]]) -> Result<usize, SocketError> {
+        sys::send_vectored(self.stream.as_raw_fd(), bufs).map_err(socket_error)
+    }
+
+    fn close(&mut self) {
+        let _ = self.stream.shutdown(std::net::Shutdown::Both);
+    }
+
+    fn peer_addr(&self) -> SocketAddr {
+        self.peer
+    }
+}
+
+impl AsRawFd for TcpSocket {
+    fn as_raw_fd(&self) -> RawFd {
+        self.stream.as_raw_fd()
+    }
+}
+
+/// Listens on this party's address and dials the others by rank.
+#[derive(Debug)]
+pub struct TcpNetwork {
+    listener: TcpListener,
+    peers: [String; 3],
+}
+
+impl TcpNetwork {
+    /// Binds `peers[me]` and remembers where the other ranks listen.
+    pub fn bind(me: Rank, peers: [String; 3]) -> io::Result<TcpNetwork> {
+        let addr = resolve(&peers[me.index()])?;
+        let socket = RawSocket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+        socket.set_reuse_address(true)?;
+        socket.bind(&addr.into())?;
+        socket.listen(64)?;
+        socket.set_nonblocking(true)?;
+        Ok(TcpNetwork {
+            listener: socket.into(),
+            peers,
+        })
+    }
+}
+
+impl AsRawFd for TcpNetwork {
+    fn as_raw_fd(&self) -> RawFd {
+        self.listener.as_raw_fd()
+    }
+}
+
+fn resolve(host_port: &str) -> io::Result<SocketAddr> {
+    host_port.to_socket_addrs()?.next().ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("{host_port} resolves to no address"),
+        )
+    })
+}
+
+impl Network for TcpNetwork {
+    type Socket = TcpSocket;
+
+    fn connect(&mut self, peer: Rank) -> Result<TcpSocket, SocketError> {
+        let addr = resolve(&self.peers[peer.index()]).map_err(|_| SocketError::Refused)?;
+        let open = || -> io::Result<TcpSocket> {
+            let socket =
+                RawSocket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+            socket.set_nonblocking(true)?;
+            match socket.connect(&addr.into()) {
+                Ok(()) => {}
+                Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+                Err(e) => return Err(e),
+            }
+            TcpSocket::new(socket.into(), addr)
+        };
+        open().map_err(socket_error)
+    }
+
+    fn accept(&mut self) -> Result<Option<TcpSocket>, SocketError> {
+        match self.listener.accept() {
+            Ok((stream, addr)) => TcpSocket::new(stream, addr).map(Some).map_err(socket_error),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
+            Err(e) => Err(socket_error(e)),
+        }
+    }
+}

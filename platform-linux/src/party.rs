@@ -1,0 +1,570 @@
+//! The Rust API for MPC code: one [`Party`] per process, standing links to
+//! the other two, blocking and non-blocking messaging, and the ring
+//! operations of replicated secret sharing.
+
+use crate::buffer::{Lent, LentMut, RecvBuf, SendBuf};
+use crate::config::Config;
+use crate::driver::{CoreEndpoint, Driver};
+use crate::element::Element;
+use crate::error::{Error, Result};
+use crate::net::TcpNetwork;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+use ternion_core::collective::{
+    combine_into, Combine, Share, BARRIER_TAG, EXCHANGE_TAG, OPEN_TAG, REVEAL_TAG,
+};
+use ternion_core::{
+    Buffer, Completion, EndpointConfig, LinkStats, Rank, RequestId, Source, Status, TagFilter,
+    FIRST_RESERVED_TAG,
+};
+
+/// Non-blocking operations at least this large get the communication
+/// thread's help, so they progress while the application computes.
+const BACKGROUND_MIN_BYTES: usize = 64 * 1024;
+
+/// How long an orderly close waits for the peers' close frames.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// One party of a three-party job, connected to the other two.
+pub struct Party {
+    driver: Arc<Driver>,
+    comm_thread: Option<JoinHandle<()>>,
+    rank: Rank,
+}
+
+/// A blocking operation on memory the caller lends for its duration.
+enum Op<'a> {
+    Send {
+        peer: Rank,
+        tag: u32,
+        data: &'a [u8],
+    },
+    Recv {
+        source: Source,
+        tag: TagFilter,
+        out: &'a mut [u8],
+    },
+}
+
+/// Aborts the process if a panic unwinds while the core holds pointers into
+/// the caller's memory: continuing would let the core write into freed memory.
+struct AbortOnUnwind;
+
+impl Drop for AbortOnUnwind {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("ternion: panic during a blocking operation on lent memory; aborting");
+            std::process::abort();
+        }
+    }
+}
+
+fn check_tag(tag: u32) -> Result<u32> {
+    if tag >= FIRST_RESERVED_TAG {
+        return Err(Error::Protocol(ternion_core::Error::InvalidTag(tag)));
+    }
+    Ok(tag)
+}
+
+impl Party {
+    /// Connects to the other two parties: binds this party's address, dials
+    /// the lower ranks, accepts the higher ones, and returns once both links
+    /// are up. Fails with the rank of a party that never came.
+    pub fn connect(config: &Config) -> Result<Party> {
+        let network = TcpNetwork::bind(config.rank, config.peers.clone()).map_err(|e| {
+            Error::Config(format!(
+                "cannot listen on {}: {e}",
+                config.peers[config.rank.index()]
+            ))
+        })?;
+        let mut core_config = EndpointConfig::new(config.rank, config.session);
+        core_config.connect_timeout = config.connect_timeout;
+        let (driver, thread) =
+            Driver::start(CoreEndpoint::new(core_config, Default::default()), network)?;
+        let party = Party {
+            driver,
+            comm_thread: Some(thread),
+            rank: config.rank,
+        };
+        party.driver.drive_until(None, |ep| {
+            if ep.is_established() {
+                Some(Ok(()))
+            } else {
+                ep.failure().map(|(peer, reason)| {
+                    Err(Error::from(ternion_core::Error::Link { peer, reason }))
+                })
+            }
+        });
+        let established = party.driver.with(|ep| match ep.failure() {
+            Some((peer, reason)) => Err(Error::from(ternion_core::Error::Link { peer, reason })),
+            None => Ok(()),
+        });
+        established.map(|()| party)
+    }
+
+    /// Connects with the configuration `ternion run` provides in the environment.
+    pub fn from_env() -> Result<Party> {
+        Party::connect(&Config::from_env()?)
+    }
+
+    /// This party's rank.
+    pub fn rank(&self) -> Rank {
+        self.rank
+    }
+
+    /// The next party in the ring.
+    pub fn succ(&self) -> Rank {
+        self.rank.succ()
+    }
+
+    /// The previous party in the ring.
+    pub fn pred(&self) -> Rank {
+        self.rank.pred()
+    }
+
+    /// Traffic on the link to `peer` so far.
+    pub fn stats(&self, peer: Rank) -> LinkStats {
+        self.driver.with(|ep| ep.stats(peer))
+    }
+
+    /// Runs `ops` concurrently on the caller's memory and returns when all are done.
+    fn run(&self, ops: &mut [Op<'_>]) -> Result<Vec<Status>> {
+        let _guard = AbortOnUnwind;
+        let mut ids = Vec::with_capacity(ops.len());
+        let posted = self.driver.with(|ep| {
+            for op in ops.iter_mut() {
+                // SAFETY: every request posted here is waited for below before
+                // this function returns, and the borrows in `ops` outlive it.
+                let id = match op {
+                    Op::Send { peer, tag, data } => {
+                        ep.isend(*peer, *tag, SendBuf::Borrowed(unsafe { Lent::new(data) }))
+                    }
+                    Op::Recv { source, tag, out } => ep.irecv(
+                        *source,
+                        *tag,
+                        RecvBuf::Borrowed(unsafe { LentMut::new(out) }),
+                    ),
+                };
+                ids.push(id?);
+            }
+            Ok::<(), ternion_core::Error>(())
+        });
+        let completions = self.wait_ids(&ids);
+        posted?;
+        completions
+            .into_iter()
+            .map(|c| c.result.map_err(Error::from))
+            .collect()
+    }
+
+    /// Blocks until every request in `ids` is complete and takes them all.
+    fn wait_ids(&self, ids: &[RequestId]) -> Vec<Completion<SendBuf, RecvBuf>> {
+        let mut first_pending = 0;
+        self.driver
+            .drive_until(None, |ep| {
+                while first_pending < ids.len()
+                    && ep.is_complete(ids[first_pending]).unwrap_or(true)
+                {
+                    first_pending += 1;
+                }
+                (first_pending == ids.len()).then(|| {
+                    ids.iter()
+                        .filter_map(|&id| ep.take(id).ok().flatten())
+                        .collect()
+                })
+            })
+            .unwrap_or_default()
+    }
+
+    /// Sends `data` to `peer` with `tag`; returns once `data` may be reused.
+    pub fn send<T: Element>(&self, peer: Rank, tag: u32, data: &[T]) -> Result<()> {
+        let tag = check_tag(tag)?;
+        self.run(&mut [Op::Send {
+            peer,
+            tag,
+            data: T::as_bytes(data),
+        }])
+        .map(drop)
+    }
+
+    /// Receives a message of exactly `out.len()` values from `peer` with `tag`.
+    pub fn recv<T: Element>(&self, peer: Rank, tag: u32, out: &mut [T]) -> Result<Status> {
+        let tag = check_tag(tag)?;
+        self.recv_typed(Source::Rank(peer), TagFilter::Tag(tag), out)
+    }
+
+    /// Receives into `out` from any matching source and tag; the message may
+    /// be shorter than `out` (the status says how long it was).
+    pub fn recv_bytes(&self, source: Source, tag: TagFilter, out: &mut [u8]) -> Result<Status> {
+        if let TagFilter::Tag(t) = tag {
+            check_tag(t)?;
+        }
+        let statuses = self.run(&mut [Op::Recv { source, tag, out }])?;
+        statuses.into_iter().next().ok_or(Error::TimedOut)
+    }
+
+    fn recv_typed<T: Element>(
+        &self,
+        source: Source,
+        tag: TagFilter,
+        out: &mut [T],
+    ) -> Result<Status> {
+        let expected = std::mem::size_of_val(out);
+        let status = match T::as_bytes_mut(out) {
+            Some(bytes) => self.run(&mut [Op::Recv {
+                source,
+                tag,
+                out: bytes,
+            }])?[0],
+            None => {
+                let mut bytes = vec![0u8; expected];
+                let status = self.run(&mut [Op::Recv {
+                    source,
+                    tag,
+                    out: &mut bytes,
+                }])?[0];
+                T::from_bytes(&bytes, out)?;
+                status
+            }
+        };
+        if status.len != expected as u64 {
+            return Err(Error::LengthMismatch {
+                expected,
+                got: status.len,
+            });
+        }
+        Ok(status)
+    }
+
+    /// Starts sending a copy of `data` to `peer`; the returned request completes
+    /// when the bytes are on their way.
+    pub fn isend<T: Element>(&self, peer: Rank, tag: u32, data: &[T]) -> Result<Request<'_>> {
+        self.isend_vec(peer, tag, T::as_bytes(data).to_vec())
+    }
+
+    /// Starts sending `data` (without copying it) to `peer`.
+    pub fn isend_vec(&self, peer: Rank, tag: u32, data: Vec<u8>) -> Result<Request<'_>> {
+        let tag = check_tag(tag)?;
+        let len = data.len();
+        let id = self
+            .driver
+            .with(|ep| ep.isend(peer, tag, SendBuf::Owned(data)))?;
+        Ok(self.request(id, len))
+    }
+
+    /// Starts receiving into `buf` (a message of at most `buf.len()` bytes)
+    /// from `source`; the buffer comes back in the [`Completed`] result.
+    pub fn irecv(&self, source: Source, tag: TagFilter, buf: Vec<u8>) -> Result<Request<'_>> {
+        if let TagFilter::Tag(t) = tag {
+            check_tag(t)?;
+        }
+        let len = buf.len();
+        let id = self
+            .driver
+            .with(|ep| ep.irecv(source, tag, RecvBuf::Owned(buf)))?;
+        Ok(self.request(id, len))
+    }
+
+    fn request(&self, id: RequestId, len: usize) -> Request<'_> {
+        if len >= BACKGROUND_MIN_BYTES {
+            self.driver.request_background_progress();
+        }
+        Request {
+            party: self,
+            id: Some(id),
+        }
+    }
+
+    /// Waits for every request and returns their results in order. All
+    /// requests run to completion even if one fails; the first error is returned.
+    pub fn wait_all(&self, requests: Vec<Request<'_>>) -> Result<Vec<Completed>> {
+        let ids: Vec<RequestId> = requests
+            .into_iter()
+            .filter_map(|mut r| r.id.take())
+            .collect();
+        self.wait_ids(&ids)
+            .into_iter()
+            .map(Completed::from_core)
+            .collect()
+    }
+
+    /// Sends `send` to the predecessor and receives `recv.len()` values from
+    /// the successor, concurrently: one round of replicated secret sharing.
+    pub fn exchange<T: Element>(&self, send: &[T], recv: &mut [T]) -> Result<()> {
+        let (pred, succ) = (self.pred(), self.succ());
+        let expected = std::mem::size_of_val(recv);
+        let statuses = match T::as_bytes_mut(recv) {
+            Some(out) => self.run(&mut [
+                Op::Recv {
+                    source: Source::Rank(succ),
+                    tag: TagFilter::Tag(EXCHANGE_TAG),
+                    out,
+                },
+                Op::Send {
+                    peer: pred,
+                    tag: EXCHANGE_TAG,
+                    data: T::as_bytes(send),
+                },
+            ])?,
+            None => {
+                let mut bytes = vec![0u8; expected];
+                let s = self.run(&mut [
+                    Op::Recv {
+                        source: Source::Rank(succ),
+                        tag: TagFilter::Tag(EXCHANGE_TAG),
+                        out: &mut bytes,
+                    },
+                    Op::Send {
+                        peer: pred,
+                        tag: EXCHANGE_TAG,
+                        data: T::as_bytes(send),
+                    },
+                ])?;
+                T::from_bytes(&bytes, recv)?;
+                s
+            }
+        };
+        if statuses[0].len != expected as u64 {
+            return Err(Error::LengthMismatch {
+                expected,
+                got: statuses[0].len,
+            });
+        }
+        Ok(())
+    }
+
+    /// [`Party::exchange`] of a single value.
+    pub fn exchange_value<T: Element>(&self, value: T) -> Result<T> {
+        let mut out = [T::default()];
+        self.exchange(&[value], &mut out)?;
+        Ok(out[0])
+    }
+
+    /// Opens shared values to party 0: every party contributes its share;
+    /// party 0 gets `Some(values)`, the others `None`.
+    pub fn open<T: Element + Share>(&self, share: &[T], how: Combine) -> Result<Option<Vec<T>>> {
+        if self.rank != Rank::ZERO {
+            self.run(&mut [Op::Send {
+                peer: Rank::ZERO,
+                tag: OPEN_TAG,
+                data: T::as_bytes(share),
+            }])?;
+            return Ok(None);
+        }
+        self.gather_and_combine(share, how, OPEN_TAG, false)
+            .map(Some)
+    }
+
+    /// Reveals shared values to every party: each sends its share to the
+    /// other two and combines the three.
+    pub fn reveal<T: Element + Share>(&self, share: &[T], how: Combine) -> Result<Vec<T>> {
+        self.gather_and_combine(share, how, REVEAL_TAG, true)
+    }
+
+    fn gather_and_combine<T: Element + Share>(
+        &self,
+        share: &[T],
+        how: Combine,
+        tag: u32,
+        send_too: bool,
+    ) -> Result<Vec<T>> {
+        let [a, b] = self.rank.others();
+        let mut from_a = vec![T::default(); share.len()];
+        let mut from_b = vec![T::default(); share.len()];
+        let n = std::mem::size_of_val(share);
+        let mut raw_a = vec![
+            0u8;
+            if T::as_bytes_mut(&mut []).is_some() {
+                0
+            } else {
+                n
+            }
+        ];
+        let mut raw_b = raw_a.clone();
+        {
+            let out_a = match T::as_bytes_mut(&mut from_a) {
+                Some(bytes) => bytes,
+                None => &mut raw_a,
+            };
+            let out_b = match T::as_bytes_mut(&mut from_b) {
+                Some(bytes) => bytes,
+                None => &mut raw_b,
+            };
+            let mut ops = vec![
+                Op::Recv {
+                    source: Source::Rank(a),
+                    tag: TagFilter::Tag(tag),
+                    out: out_a,
+                },
+                Op::Recv {
+                    source: Source::Rank(b),
+                    tag: TagFilter::Tag(tag),
+                    out: out_b,
+                },
+            ];
+            if send_too {
+                ops.push(Op::Send {
+                    peer: a,
+                    tag,
+                    data: T::as_bytes(share),
+                });
+                ops.push(Op::Send {
+                    peer: b,
+                    tag,
+                    data: T::as_bytes(share),
+                });
+            }
+            let statuses = self.run(&mut ops)?;
+            for s in &statuses[..2] {
+                if s.len != n as u64 {
+                    return Err(Error::LengthMismatch {
+                        expected: n,
+                        got: s.len,
+                    });
+                }
+            }
+        }
+        if !raw_a.is_empty() {
+            T::from_bytes(&raw_a, &mut from_a)?;
+            T::from_bytes(&raw_b, &mut from_b)?;
+        }
+        let mut value = share.to_vec();
+        combine_into(&mut value, &from_a, how);
+        combine_into(&mut value, &from_b, how);
+        Ok(value)
+    }
+
+    /// Returns once all three parties have called `barrier`.
+    pub fn barrier(&self) -> Result<()> {
+        let [a, b] = self.rank.others();
+        let (mut none_a, mut none_b) = ([0u8; 0], [0u8; 0]);
+        self.run(&mut [
+            Op::Send {
+                peer: a,
+                tag: BARRIER_TAG,
+                data: &[],
+            },
+            Op::Send {
+                peer: b,
+                tag: BARRIER_TAG,
+                data: &[],
+            },
+            Op::Recv {
+                source: Source::Rank(a),
+                tag: TagFilter::Tag(BARRIER_TAG),
+                out: &mut none_a,
+            },
+            Op::Recv {
+                source: Source::Rank(b),
+                tag: TagFilter::Tag(BARRIER_TAG),
+                out: &mut none_b,
+            },
+        ])
+        .map(drop)
+    }
+
+    /// Closes in order: queued sends are flushed, every link exchanges close
+    /// frames, and the communication thread stops.
+    pub fn close(mut self) -> Result<()> {
+        self.shut_down()
+    }
+
+    fn shut_down(&mut self) -> Result<()> {
+        let Some(thread) = self.comm_thread.take() else {
+            return Ok(());
+        };
+        self.driver.with(|ep| ep.close());
+        let deadline = self.driver.now() + CLOSE_TIMEOUT;
+        let closed = self
+            .driver
+            .drive_until(Some(deadline), |ep| ep.is_closed().then_some(()));
+        self.driver.shut_down();
+        let _ = thread.join();
+        closed.ok_or(Error::TimedOut)
+    }
+}
+
+impl Drop for Party {
+    fn drop(&mut self) {
+        if let Err(e) = self.shut_down() {
+            log::warn!("closing {}: {e}", self.rank);
+        }
+    }
+}
+
+/// A non-blocking operation in flight. Dropping it without waiting lets it
+/// finish in the background and discards its result.
+pub struct Request<'p> {
+    party: &'p Party,
+    id: Option<RequestId>,
+}
+
+/// The result of a completed non-blocking operation.
+#[derive(Debug)]
+pub struct Completed {
+    /// Peer, tag and length of the message.
+    pub status: Status,
+    data: Vec<u8>,
+}
+
+impl Completed {
+    fn from_core(c: Completion<SendBuf, RecvBuf>) -> Result<Completed> {
+        let status = c.result?;
+        let data = match c.buffer {
+            Buffer::Recv(RecvBuf::Owned(mut v)) => {
+                v.truncate(status.len as usize);
+                v
+            }
+            _ => Vec::new(),
+        };
+        Ok(Completed { status, data })
+    }
+
+    /// The received bytes (empty for a send).
+    pub fn bytes(&self) -> &[u8] {
+        &self.data
+    }
+
+    /// The received bytes as values of `T`.
+    pub fn into_values<T: Element>(self) -> Result<Vec<T>> {
+        let size = std::mem::size_of::<T>();
+        if self.data.len() % size != 0 {
+            return Err(Error::LengthMismatch {
+                expected: self.data.len() / size * size,
+                got: self.status.len,
+            });
+        }
+        let mut out = vec![T::default(); self.data.len() / size];
+        T::from_bytes(&self.data, &mut out)?;
+        Ok(out)
+    }
+}
+
+impl Request<'_> {
+    /// Has the operation finished? Makes progress as a side effect.
+    pub fn test(&mut self) -> Result<bool> {
+        let Some(id) = self.id else { return Ok(true) };
+        Ok(self.party.driver.with(|ep| ep.is_complete(id))?)
+    }
+
+    /// Blocks until the operation finishes.
+    pub fn wait(mut self) -> Result<Completed> {
+        let Some(id) = self.id.take() else {
+            return Err(Error::Protocol(ternion_core::Error::UnknownRequest));
+        };
+        let mut done = self.party.wait_ids(&[id]);
+        match done.pop() {
+            Some(c) => Completed::from_core(c),
+            None => Err(Error::Protocol(ternion_core::Error::UnknownRequest)),
+        }
+    }
+}
+
+impl Drop for Request<'_> {
+    fn drop(&mut self) {
+        if let Some(id) = self.id.take() {
+            let _ = self.party.driver.with(|ep| ep.detach(id));
+        }
+    }
+}

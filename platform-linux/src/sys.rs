@@ -1,0 +1,150 @@
+//! The few system calls std does not offer, behind safe wrappers: vectored
+//! socket I/O without SIGPIPE, poll(2) and an eventfd waker.
+//!
+//! All of ternion-linux's `unsafe` for the operating system lives here.
+
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::time::Duration;
+
+/// Most buffers one vectored call passes to the kernel.
+const MAX_IOV: usize = 64;
+
+/// Reads from `fd` into `bufs` in order, like readv(2).
+pub fn read_vectored(fd: RawFd, bufs: &mut [&mut [u8]]) -> io::Result<usize> {
+    let mut iov = [libc::iovec {
+        iov_base: std::ptr::null_mut(),
+        iov_len: 0,
+    }; MAX_IOV];
+    let mut n = 0;
+    for buf in bufs.iter_mut().filter(|b| !b.is_empty()).take(MAX_IOV) {
+        iov[n] = libc::iovec {
+            iov_base: buf.as_mut_ptr().cast(),
+            iov_len: buf.len(),
+        };
+        n += 1;
+    }
+    if n == 0 {
+        return Ok(0);
+    }
+    // SAFETY: each iovec points into a distinct live `&mut [u8]` borrowed for
+    // the duration of the call, with its exact length; `n <= MAX_IOV`.
+    let got = unsafe { libc::readv(fd, iov.as_ptr(), n as libc::c_int) };
+    if got < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(got as usize)
+    }
+}
+
+/// Writes `bufs` in order to the socket `fd`, like writev(2) but never
+/// raising SIGPIPE (a C program embedding ternion keeps the default handler).
+pub fn send_vectored(fd: RawFd, bufs: &[&[u8]]) -> io::Result<usize> {
+    let mut iov = [libc::iovec {
+        iov_base: std::ptr::null_mut(),
+        iov_len: 0,
+    }; MAX_IOV];
+    let mut n = 0;
+    for buf in bufs.iter().filter(|b| !b.is_empty()).take(MAX_IOV) {
+        iov[n] = libc::iovec {
+            iov_base: buf.as_ptr() as *mut libc::c_void,
+            iov_len: buf.len(),
+        };
+        n += 1;
+    }
+    if n == 0 {
+        return Ok(0);
+    }
+    // SAFETY: msghdr is plain data; zeroed is its empty value.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = iov.as_mut_ptr();
+    msg.msg_iovlen = n as _;
+    // SAFETY: the iovecs point into live shared borrows with exact lengths;
+    // sendmsg only reads them.
+    let sent = unsafe { libc::sendmsg(fd, &msg, libc::MSG_NOSIGNAL) };
+    if sent < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(sent as usize)
+    }
+}
+
+/// One entry of a poll(2) set.
+pub type PollFd = libc::pollfd;
+
+/// Builds a poll entry for `fd`.
+pub fn poll_entry(fd: RawFd, read: bool, write: bool) -> PollFd {
+    let mut events = 0;
+    if read {
+        events |= libc::POLLIN;
+    }
+    if write {
+        events |= libc::POLLOUT;
+    }
+    libc::pollfd {
+        fd,
+        events,
+        revents: 0,
+    }
+}
+
+/// Sleeps until an entry is ready or `timeout` passes (`None`: no limit).
+pub fn poll(fds: &mut [PollFd], timeout: Option<Duration>) -> io::Result<usize> {
+    let ms = match timeout {
+        None => -1,
+        // Round up so a deadline 0.3 ms away is not turned into a busy loop.
+        Some(t) => t.as_micros().div_ceil(1000).min(i32::MAX as u128) as libc::c_int,
+    };
+    // SAFETY: `fds` is a valid, exclusively borrowed array of pollfd of the given length.
+    let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
+    if n < 0 {
+        let e = io::Error::last_os_error();
+        if e.kind() == io::ErrorKind::Interrupted {
+            return Ok(0);
+        }
+        return Err(e);
+    }
+    Ok(n as usize)
+}
+
+/// An eventfd that makes a thread blocked in [`poll`] return.
+#[derive(Debug)]
+pub struct EventFd {
+    fd: OwnedFd,
+}
+
+impl EventFd {
+    /// A new, unsignalled eventfd.
+    pub fn new() -> io::Result<EventFd> {
+        // SAFETY: eventfd has no pointer arguments; the result is checked.
+        let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `fd` is a freshly created descriptor that nothing else owns.
+        Ok(EventFd {
+            fd: unsafe { OwnedFd::from_raw_fd(fd) },
+        })
+    }
+
+    /// Makes the eventfd readable.
+    pub fn signal(&self) {
+        let one: u64 = 1;
+        // SAFETY: writes 8 bytes from a live u64, as eventfd requires.
+        // A failure can only mean the counter is saturated: it is readable anyway.
+        let _ = unsafe { libc::write(self.fd.as_raw_fd(), (&one as *const u64).cast(), 8) };
+    }
+
+    /// Resets the eventfd to unsignalled.
+    pub fn drain(&self) {
+        let mut value: u64 = 0;
+        // SAFETY: reads 8 bytes into a live u64; EAGAIN (already clear) is fine.
+        let _ = unsafe { libc::read(self.fd.as_raw_fd(), (&mut value as *mut u64).cast(), 8) };
+    }
+}
+
+impl AsRawFd for EventFd {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+}

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Benchmarks ternion against OpenMPI (TCP) and raw TCP sockets, three
+# parties on this machine over loopback.
+#
+#   scripts/bench.sh [--quick] [--runs N]
+#
+# Builds `target/release/ternion` and the two C baselines (bench/*.c, into
+# target/bench/), runs the three systems N times interleaved (default 3;
+# --quick runs the short workloads once unless --runs is given), then
+# writes target/bench/report.json and target/bench/report.md and prints
+# the latter.  Each run's JSON and stderr are kept in target/bench/runs/.
+#
+# Environment: BENCH_TIMEOUT overrides the per-run time limit in seconds
+# (default 600, quick 180).  OpenMPI is installed with apt-get if mpicc or
+# mpirun is missing.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+usage() { sed -n '2,15s/^# \{0,1\}//p' "$0"; }
+log() { printf 'bench: %s\n' "$*" >&2; }
+die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
+
+quick=0
+runs=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --quick) quick=1 ;;
+        --runs)
+            [ $# -ge 2 ] || die "--runs needs a number"
+            runs="$2"
+            shift
+            ;;
+        --runs=*) runs="${1#--runs=}" ;;
+        -h | --help) usage; exit 0 ;;
+        *) usage >&2; die "unknown argument: $1" ;;
+    esac
+    shift
+done
+if [ -z "$runs" ]; then
+    if [ "$quick" = 1 ]; then runs=1; else runs=3; fi
+fi
+[[ "$runs" =~ ^[1-9][0-9]*$ ]] || die "--runs must be a positive integer, got '$runs'"
+
+qflag=()
+if [ "$quick" = 1 ]; then
+    qflag=(--quick)
+    run_timeout="${BENCH_TIMEOUT:-180}"
+else
+    run_timeout="${BENCH_TIMEOUT:-600}"
+fi
+[[ "$run_timeout" =~ ^[1-9][0-9]*$ ]] || die "BENCH_TIMEOUT must be a positive integer"
+
+for tool in python3 timeout cargo cc; do
+    command -v "$tool" >/dev/null || die "$tool is required but not installed"
+done
+
+# --- OpenMPI ---------------------------------------------------------------
+if ! command -v mpicc >/dev/null || ! command -v mpirun >/dev/null; then
+    command -v apt-get >/dev/null || die "mpicc/mpirun missing and no apt-get to install OpenMPI"
+    log "installing OpenMPI (openmpi-bin libopenmpi-dev)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y openmpi-bin libopenmpi-dev >&2 ||
+        { apt-get update >&2 && apt-get install -y openmpi-bin libopenmpi-dev >&2; } ||
+        die "could not install OpenMPI with apt-get"
+fi
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+# ob1 + the TCP BTL on lo only: no shared memory (vader) and no UCX, so the
+# baseline really is MPI over TCP.  No binding: the scheduler places all
+# three ranks, as it does for the other systems.
+mpirun_cmd=(mpirun --allow-run-as-root --oversubscribe --bind-to none -np 3
+    --mca pml ob1 --mca btl tcp,self --mca btl_tcp_if_include lo)
+
+# --- Builds ----------------------------------------------------------------
+out="$root/target/bench"
+mkdir -p "$out"
+rm -rf "$out/runs"
+mkdir -p "$out/runs"
+rm -f "$out/report.json" "$out/report.md"
+
+log "building ternion (cargo build --release -p ternion-linux)"
+cargo build --release -p ternion-linux >&2 ||
+    die "cargo build --release -p ternion-linux failed; the ternion side of the benchmark cannot run"
+ternion="${CARGO_TARGET_DIR:-$root/target}/release/ternion"
+[ -x "$ternion" ] || die "$ternion was not built; the ternion side of the benchmark cannot run"
+
+log "building C baselines into $out"
+mpicc -O2 -Wall -Wextra -o "$out/mpi_bench" bench/mpi_bench.c -lm
+cc -O2 -pthread -Wall -Wextra -o "$out/raw_tcp_bench" bench/raw_tcp_bench.c -lm
+
+# --- Runs ------------------------------------------------------------------
+# run_one SYSTEM INDEX COMMAND...: stdout must be that system's JSON.
+run_one() {
+    local system="$1" i="$2"
+    shift 2
+    local json="$out/runs/$system-$i.json" errlog="$out/runs/$system-$i.log"
+    log "run $i/$runs: $system"
+    local rc=0
+    timeout --kill-after=10 "$run_timeout" "$@" >"$json" 2>"$errlog" || rc=$?
+    if [ "$rc" -ne 0 ]; then
+        tail -n 20 "$errlog" >&2 || true
+        if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+            die "$system run $i timed out after ${run_timeout}s (log: $errlog)"
+        fi
+        die "$system run $i failed with exit status $rc (log: $errlog)"
+    fi
+    python3 -m json.tool "$json" >/dev/null 2>&1 ||
+        die "$system run $i did not print a single JSON object on stdout (see $json)"
+}
+
+for i in $(seq 1 "$runs"); do
+    # Interleaved so that machine noise hits all three systems alike.
+    run_one ternion "$i" "$ternion" bench --json ${qflag[@]+"${qflag[@]}"}
+    run_one openmpi_tcp "$i" "${mpirun_cmd[@]}" "$out/mpi_bench" ${qflag[@]+"${qflag[@]}"}
+    run_one raw_tcp "$i" "$out/raw_tcp_bench" ${qflag[@]+"${qflag[@]}"}
+done
+
+# --- Report ----------------------------------------------------------------
+report_args=(--dir "$out" --runs "$runs")
+if [ "$quick" = 1 ]; then report_args+=(--quick); fi
+python3 bench/report.py "${report_args[@]}" || die "could not build the report"
+log "wrote $out/report.json and $out/report.md"
+cat "$out/report.md"
