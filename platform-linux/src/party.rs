@@ -516,14 +516,21 @@ impl Completed {
                 v.truncate(status.len as usize);
                 v
             }
+            Buffer::Send(SendBuf::Owned(v)) => v,
             _ => Vec::new(),
         };
         Ok(Completed { status, data })
     }
 
-    /// The received bytes (empty for a send).
+    /// The received bytes (for a send: the bytes sent).
     pub fn bytes(&self) -> &[u8] {
         &self.data
+    }
+
+    /// The buffer the operation was posted with: a receive's bytes (cut to
+    /// the message's length), or a send's buffer for reuse.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.data
     }
 
     /// The received bytes as values of `T`.

@@ -1,1 +1,46 @@
-fn main() {}
+//! The `ternion` command: run programs as three parties, the demo, the benchmark.
+
+mod bench;
+mod demo;
+mod launch;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "ternion",
+    version,
+    about = "Secure communication for three-party computation"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs PROGRAM as the parties of a job (like `mpirun -np 3`).
+    Run(launch::RunArgs),
+    /// Three local parties compute on secret-shared inputs and check the results.
+    Demo(demo::DemoArgs),
+    /// Measures latency, throughput, rounds, open and overlap with three local parties.
+    Bench(bench::BenchArgs),
+}
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => launch::run(args),
+        Command::Demo(args) => demo::main(args),
+        Command::Bench(args) => bench::main(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("ternion: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
