@@ -128,7 +128,9 @@ def median_of(values):
     if isinstance(first, bool) or isinstance(first, str):
         return first
     m = statistics.median(values)
-    return int(m) if all(isinstance(v, int) for v in values) and m == int(m) else m
+    if all(isinstance(v, int) for v in values) and m == int(m):
+        return int(m)
+    return float(f"{m:.9g}")  # drop float noise from averaging two middle values
 
 
 def cpu_model():
@@ -204,8 +206,18 @@ def render_md(report):
     )
     out.append(
         f"Machine: {m['cpu']}, {m['cores']} cores, Linux {m['kernel']}. "
-        f"Three parties and their threads share {m['cores']} cores, over loopback.\n"
+        f"Three parties and their threads share {m['cores']} cores, over loopback. "
+        + (
+            f"CPU busy just before the runs: {m['cpu_busy_before_pct']}%.\n"
+            if m["cpu_busy_before_pct"] is not None
+            else "\n"
+        )
     )
+    if (m["cpu_busy_before_pct"] or 0) > 10:
+        out.append(
+            "**Warning:** other work was using the CPUs when the runs started; it shares the "
+            "same cores, so these figures are noisier than usual.\n"
+        )
     ov = med["ternion"]["overlap"]
     rounds = med["ternion"]["rounds_64x1m"]["rounds"]
     out.append("## Headline figures\n")
@@ -271,6 +283,8 @@ def main():
     ap.add_argument("--dir", required=True, help="bench output directory (holds runs/)")
     ap.add_argument("--runs", type=int, required=True)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--busy-before", type=int, default=-1,
+                    help="percent of CPU busy just before the runs (-1: unknown)")
     args = ap.parse_args()
 
     raw = {s: [] for s in SYSTEMS}
@@ -297,6 +311,7 @@ def main():
             "cpu": cpu_model(),
             "kernel": platform.release(),
             "note": f"three parties share {n} cores",
+            "cpu_busy_before_pct": args.busy_before if args.busy_before >= 0 else None,
         },
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "runs": args.runs,

@@ -75,9 +75,6 @@ mpirun_cmd=(mpirun --allow-run-as-root --oversubscribe --bind-to none -np 3
 # --- Builds ----------------------------------------------------------------
 out="$root/target/bench"
 mkdir -p "$out"
-rm -rf "$out/runs"
-mkdir -p "$out/runs"
-rm -f "$out/report.json" "$out/report.md"
 
 log "building ternion (cargo build --release -p ternion-linux)"
 cargo build --release -p ternion-linux >&2 ||
@@ -90,6 +87,21 @@ mpicc -O2 -Wall -Wextra -o "$out/mpi_bench" bench/mpi_bench.c -lm
 cc -O2 -pthread -Wall -Wextra -o "$out/raw_tcp_bench" bench/raw_tcp_bench.c -lm
 
 # --- Runs ------------------------------------------------------------------
+rm -rf "$out/runs"
+mkdir -p "$out/runs"
+rm -f "$out/report.json" "$out/report.md"
+# Other work on the machine skews every figure: record how busy the CPUs
+# were over one second just before the runs (the load average would still
+# count our own build).
+busy_pct="$(python3 -c '
+import time
+def snap():
+    v = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+    return sum(v), v[3] + v[4]
+t0, i0 = snap(); time.sleep(1); t1, i1 = snap()
+print(round(100 * (1 - (i1 - i0) / max(1, t1 - t0))))' 2>/dev/null || echo -1)"
+log "CPU busy before the runs: ${busy_pct}%"
+
 # run_one SYSTEM INDEX COMMAND...: stdout must be that system's JSON.
 run_one() {
     local system="$1" i="$2"
@@ -117,7 +129,7 @@ for i in $(seq 1 "$runs"); do
 done
 
 # --- Report ----------------------------------------------------------------
-report_args=(--dir "$out" --runs "$runs")
+report_args=(--dir "$out" --runs "$runs" --busy-before "$busy_pct")
 if [ "$quick" = 1 ]; then report_args+=(--quick); fi
 python3 bench/report.py "${report_args[@]}" || die "could not build the report"
 log "wrote $out/report.json and $out/report.md"

@@ -18,6 +18,7 @@ pub mod endpoint;
 pub mod error;
 mod link;
 pub mod matching;
+pub mod mpc;
 pub mod rank;
 pub mod request;
 pub mod socket;

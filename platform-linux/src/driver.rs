@@ -20,11 +20,15 @@ use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
+use std::time::Duration;
 use ternion_core::socket::Notify;
 use ternion_core::{Endpoint, Event, Instant};
 
 /// The core endpoint as the Linux backend instantiates it.
 pub type CoreEndpoint = Endpoint<TcpSocket, SendBuf, RecvBuf>;
+
+/// Longest the communication thread sleeps between housekeeping passes.
+const IDLE_TICK: Duration = Duration::from_millis(100);
 
 /// Entries a poll set can hold: two links, pending connections, the listener and the waker.
 const MAX_POLL_FDS: usize = 24;
@@ -224,21 +228,37 @@ impl Driver {
     }
 
     /// The communication thread: drives outstanding work whenever no
-    /// application thread is doing so, and sleeps otherwise.
+    /// application thread is doing so. Otherwise it sleeps, waking every
+    /// [`IDLE_TICK`] (or at the endpoint's next deadline) for one
+    /// non-blocking pass, so deadlines fire and strangers are answered even
+    /// while the application computes without calling in.
     fn communication_loop(&self) {
         let mut engine = self.lock();
         loop {
             if self.shutdown.load(SeqCst) {
                 return;
             }
-            let idle = !self.comm_wanted.load(SeqCst) || !engine.endpoint.has_work();
-            if idle || self.waiters.load(SeqCst) > 0 || engine.poller_active {
-                if idle {
+            let busy = self.comm_wanted.load(SeqCst) && engine.endpoint.has_work();
+            if !busy || self.waiters.load(SeqCst) > 0 || engine.poller_active {
+                if !busy {
                     self.comm_wanted.store(false, SeqCst);
                 }
+                let now = self.now();
+                let tick = engine
+                    .endpoint
+                    .poll_at()
+                    .map_or(IDLE_TICK, |at| at.saturating_since(now).min(IDLE_TICK));
                 self.comm_parked.store(true, SeqCst);
-                engine = self.comm_cv.wait(engine).unwrap_or_else(|p| p.into_inner());
+                engine = self
+                    .comm_cv
+                    .wait_timeout(engine, tick)
+                    .unwrap_or_else(|p| p.into_inner())
+                    .0;
                 self.comm_parked.store(false, SeqCst);
+                if self.waiters.load(SeqCst) == 0 && !engine.poller_active {
+                    let now = self.now();
+                    while engine.progress(now) {}
+                }
                 continue;
             }
             let now = self.now();

@@ -21,6 +21,7 @@ pub mod config;
 mod driver;
 mod element;
 mod error;
+mod mpc;
 mod net;
 mod party;
 mod sys;

@@ -35,8 +35,14 @@ mod test {
         let values = [0, u64::MAX, 0x8000_0000_0000_0001];
         let shares = deal::<Boolean>(&values);
         let not: [_; 3] = Rank::ALL.map(|r| shares[r.index()].not(r));
-        assert_eq!(reconstruct(&not[0], &not[1]), [u64::MAX, 0, 0x7fff_ffff_ffff_fffe]);
-        assert_eq!(reconstruct(&not[2], &not[0]), [u64::MAX, 0, 0x7fff_ffff_ffff_fffe]);
+        assert_eq!(
+            reconstruct(&not[0], &not[1]),
+            [u64::MAX, 0, 0x7fff_ffff_ffff_fffe]
+        );
+        assert_eq!(
+            reconstruct(&not[2], &not[0]),
+            [u64::MAX, 0, 0x7fff_ffff_ffff_fffe]
+        );
         let left = shares.each_ref().map(|s| s.shift_left(4));
         assert_eq!(reconstruct(&left[1], &left[2]), [0, u64::MAX << 4, 0x10]);
         let right = shares.each_ref().map(|s| s.shift_right(63));

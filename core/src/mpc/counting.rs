@@ -38,7 +38,7 @@ impl fmt::Display for CommCounts {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} rounds, {} messages sent, {} received, {} values sent",
+            "rounds {}, messages sent {}, received {}, values sent {}",
             self.rounds, self.messages_sent, self.messages_received, self.values_sent
         )
     }

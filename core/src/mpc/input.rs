@@ -42,7 +42,11 @@ impl<C: Comm> Party<C> {
 
     /// Receives this party's shares of `len` values that `owner` shares with
     /// [`Party::share_input`].
-    pub fn receive_input<R: Ring>(&mut self, owner: Rank, len: usize) -> Result<Shares<R>, C::Error> {
+    pub fn receive_input<R: Ring>(
+        &mut self,
+        owner: Rank,
+        len: usize,
+    ) -> Result<Shares<R>, C::Error> {
         let mut message = vec![0u64; 2 * len];
         self.comm.recv_u64s(owner, &mut message)?;
         let next = message.split_off(len);

@@ -19,7 +19,11 @@ impl<C: Comm> Party<C> {
     ///
     /// # Panics
     /// If `x` and `y` differ in length.
-    pub fn multiply<R: Ring>(&mut self, x: &Shares<R>, y: &Shares<R>) -> Result<Shares<R>, C::Error> {
+    pub fn multiply<R: Ring>(
+        &mut self,
+        x: &Shares<R>,
+        y: &Shares<R>,
+    ) -> Result<Shares<R>, C::Error> {
         assert_eq!(x.len(), y.len(), "multiplying arrays of different lengths");
         let masks = self.zero_sharing.next_zero_shares::<R>(x.len());
         let own: Vec<u64> = (0..x.len())

@@ -57,7 +57,6 @@ mod test {
     use crate::mpc::shares::test::deal;
     use crate::mpc::shares::Shares;
     use crate::mpc::test_comm::run_parties;
-    use crate::rank::Rank;
 
     const VALUES: [u64; 4] = [0, 99, u64::MAX, 1 << 63];
 

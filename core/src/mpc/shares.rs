@@ -15,7 +15,7 @@ use core::marker::PhantomData;
 pub struct Shares<R> {
     own: Vec<u64>,
     next: Vec<u64>,
-    ring: PhantomData<R>,
+    ring: PhantomData<fn() -> R>,
 }
 
 impl<R: Ring> Shares<R> {
@@ -58,7 +58,11 @@ impl<R: Ring> Shares<R> {
     /// # Panics
     /// If the arrays differ in length.
     pub fn add(&self, other: &Shares<R>) -> Shares<R> {
-        assert_eq!(self.len(), other.len(), "adding arrays of different lengths");
+        assert_eq!(
+            self.len(),
+            other.len(),
+            "adding arrays of different lengths"
+        );
         let sum = |a: &[u64], b: &[u64]| a.iter().zip(b).map(|(&a, &b)| R::add(a, b)).collect();
         Shares::from_pair(sum(&self.own, &other.own), sum(&self.next, &other.next))
     }
@@ -69,14 +73,18 @@ impl<R: Ring> Shares<R> {
     /// as its own share, rank 2 as its successor's) touch anything; `rank` is
     /// this party's rank.
     pub fn add_public(&self, rank: Rank, constant: u64) -> Shares<R> {
-        let shift = |share: &[u64]| share.iter().map(|&s| R::add(s, constant)).collect();
-        let mut result = self.clone();
-        if rank == Rank::ZERO {
-            result.own = shift(&self.own);
-        } else if rank.succ() == Rank::ZERO {
-            result.next = shift(&self.next);
-        }
-        result
+        let plus_constant = |share: &[u64]| share.iter().map(|&s| R::add(s, constant)).collect();
+        let own = if rank == Rank::ZERO {
+            plus_constant(&self.own)
+        } else {
+            self.own.clone()
+        };
+        let next = if rank.succ() == Rank::ZERO {
+            plus_constant(&self.next)
+        } else {
+            self.next.clone()
+        };
+        Shares::from_pair(own, next)
     }
 
     /// Applies `f` to every share. Correct only for maps that distribute over
@@ -124,9 +132,7 @@ pub(super) mod test {
             .map(|(&v, (&a, &b))| R::sub(R::sub(v, a), b))
             .collect();
         let all = [x0, x1, x2];
-        Rank::ALL.map(|r| {
-            Shares::from_pair(all[r.index()].clone(), all[r.succ().index()].clone())
-        })
+        Rank::ALL.map(|r| Shares::from_pair(all[r.index()].clone(), all[r.succ().index()].clone()))
     }
 
     /// Reconstructs the secrets from two consecutive parties' shares.
@@ -160,11 +166,17 @@ pub(super) mod test {
         let xors: Vec<_> = (0..PARTIES).map(|i| xa[i].add(&xb[i])).collect();
         assert_eq!(reconstruct(&xors[1], &xors[2]), [3, u64::MAX - 2, 0b0110]);
 
-        let plus: Vec<_> = Rank::ALL.iter().map(|&r| sa[r.index()].add_public(r, 10)).collect();
+        let plus: Vec<_> = Rank::ALL
+            .iter()
+            .map(|&r| sa[r.index()].add_public(r, 10))
+            .collect();
         assert_eq!(reconstruct(&plus[2], &plus[0]), [11, 9, 0b1100 + 10]);
 
         let shifted: Vec<_> = xa.iter().map(|s| s.map_linear(|v| v << 1)).collect();
-        assert_eq!(reconstruct(&shifted[0], &shifted[1]), [2, u64::MAX - 1, 0b11000]);
+        assert_eq!(
+            reconstruct(&shifted[0], &shifted[1]),
+            [2, u64::MAX - 1, 0b11000]
+        );
     }
 
     #[test]

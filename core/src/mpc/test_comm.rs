@@ -66,12 +66,15 @@ impl ChannelComm {
     }
 
     fn sender(&self, peer: Rank) -> &SyncSender<Vec<u64>> {
-        self.to[peer.index()].as_ref().expect("a party never messages itself")
+        self.to[peer.index()]
+            .as_ref()
+            .expect("a party never messages itself")
     }
 }
 
 fn send(to: &SyncSender<Vec<u64>>, data: &[u64]) -> Result<(), ChannelError> {
-    to.send(data.to_vec()).map_err(|_| ChannelError::Disconnected)
+    to.send(data.to_vec())
+        .map_err(|_| ChannelError::Disconnected)
 }
 
 impl Comm for ChannelComm {
@@ -86,7 +89,9 @@ impl Comm for ChannelComm {
     }
 
     fn recv_u64s(&mut self, peer: Rank, out: &mut [u64]) -> Result<(), ChannelError> {
-        let from = self.from[peer.index()].as_ref().expect("a party never messages itself");
+        let from = self.from[peer.index()]
+            .as_ref()
+            .expect("a party never messages itself");
         let message = from.recv_timeout(RECV_TIMEOUT).map_err(|e| match e {
             RecvTimeoutError::Timeout => ChannelError::TimedOut,
             RecvTimeoutError::Disconnected => ChannelError::Disconnected,

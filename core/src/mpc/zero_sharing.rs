@@ -45,18 +45,22 @@ mod test {
     use crate::mpc::ring::{Arithmetic, Boolean};
 
     fn assert_shares_cancel<R: Ring>(parties: &mut [ZeroSharing]) {
-        let shares: Vec<Vec<u64>> = parties.iter_mut().map(|p| p.next_zero_shares::<R>(16)).collect();
-        for k in 0..16 {
-            assert_eq!(R::add(R::add(shares[0][k], shares[1][k]), shares[2][k]), 0);
-            assert_ne!(shares[0][k], 0, "a mask must not be trivially zero");
+        let shares: Vec<Vec<u64>> = parties
+            .iter_mut()
+            .map(|p| p.next_zero_shares::<R>(16))
+            .collect();
+        for ((a, b), c) in shares[0].iter().zip(&shares[1]).zip(&shares[2]) {
+            assert_eq!(R::add(R::add(*a, *b), *c), 0);
+            assert_ne!(*a, 0, "a mask must not be trivially zero");
         }
     }
 
     #[test]
     fn shares_of_zero_cancel() {
         let keys = [[1u8; KEY_LEN], [2u8; KEY_LEN], [3u8; KEY_LEN]];
-        let mut parties: Vec<ZeroSharing> =
-            (0..3).map(|i| ZeroSharing::new(keys[i], keys[(i + 1) % 3])).collect();
+        let mut parties: Vec<ZeroSharing> = (0..3)
+            .map(|i| ZeroSharing::new(keys[i], keys[(i + 1) % 3]))
+            .collect();
         assert_shares_cancel::<Arithmetic>(&mut parties);
         assert_shares_cancel::<Boolean>(&mut parties);
         assert_shares_cancel::<Arithmetic>(&mut parties);

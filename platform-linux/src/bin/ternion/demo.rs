@@ -1,8 +1,78 @@
+//! `ternion demo`: three local parties hold private inputs, compute on
+//! secret shares over their standing links, and check the results.
+
+use crate::launch::{supervise, Job};
 use std::process::ExitCode;
+use ternion::Party;
+use ternion_core::mpc::{demo_inputs, run_demo};
+
 /// Arguments of `ternion demo`.
 #[derive(clap::Args, Debug)]
-pub struct DemoArgs {}
-/// placeholder until the mpc module lands
-pub fn main(_: DemoArgs) -> Result<ExitCode, String> {
-    Err("not yet".into())
+pub struct DemoArgs {
+    /// Values in each party's private input.
+    #[arg(long, default_value_t = 1000)]
+    elements: usize,
+    /// Seed of the private inputs (the protocol's own randomness is always fresh).
+    #[arg(long, default_value_t = 2026)]
+    input_seed: u64,
+}
+
+fn party(args: &DemoArgs) -> Result<bool, String> {
+    let p = Party::from_env().map_err(|e| e.to_string())?;
+    let mut input_seed = [0u8; 32];
+    input_seed[..8].copy_from_slice(&args.input_seed.to_le_bytes());
+    let input = demo_inputs(input_seed, p.rank(), args.elements);
+    let mut protocol_seed = [0u8; 32];
+    getrandom::getrandom(&mut protocol_seed).map_err(|e| e.to_string())?;
+    let report = run_demo(&mut &p, &input, protocol_seed).map_err(|e| e.to_string())?;
+    if p.rank() == ternion::Rank::ZERO {
+        println!("{report}");
+    }
+    for peer in p.rank().others() {
+        let s = p.stats(peer);
+        println!(
+            "link {} -> {}: sent {} bytes in {} messages, received {} bytes in {} messages",
+            p.rank().index(),
+            peer.index(),
+            s.bytes_sent,
+            s.messages_sent,
+            s.bytes_received,
+            s.messages_received
+        );
+    }
+    let correct = report.all_correct();
+    println!(
+        "{}",
+        if correct {
+            "all results correct"
+        } else {
+            "RESULTS WRONG"
+        }
+    );
+    p.close().map_err(|e| e.to_string())?;
+    Ok(correct)
+}
+
+/// `ternion demo`: as a party when started by `ternion run`, else launches three.
+pub fn main(args: DemoArgs) -> Result<ExitCode, String> {
+    if std::env::var_os("TERNION_RANK").is_some() {
+        return Ok(if party(&args)? {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        });
+    }
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let command = vec![
+        exe.to_string_lossy().into_owned(),
+        "demo".to_string(),
+        format!("--elements={}", args.elements),
+        format!("--input-seed={}", args.input_seed),
+    ];
+    let job = Job::local().map_err(|e| e.to_string())?;
+    let children = (0..3)
+        .map(|rank| job.spawn(rank, &command).map(|c| (rank, c)))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?;
+    Ok(supervise(children, false))
 }
