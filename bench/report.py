@@ -261,21 +261,24 @@ def render_md(report):
         f"rounds ternion / raw TCP = {r['rounds_64x1m_vs_raw']:.3f}.\n"
     )
     out.append(f"## Spread across {report['runs']} run(s) (min – max)\n")
-    out.append("| metric | " + " | ".join(LABELS[s] for s in SYSTEMS) + " |")
-    out.append("|---|" + "---:|" * len(SYSTEMS))
-    for key, label, unit, _get in HEADLINE:
-        cells = []
-        for s in SYSTEMS:
-            sp = report["spread"][s][key]
-            cells.append(f"{fmt(sp['min'], unit)} – {fmt(sp['max'], unit)}")
-        out.append(f"| {label} | " + " | ".join(cells) + " |")
-    out.append("")
+    if report["runs"] == 1:
+        out.append("One run per system: no spread to show; use --runs N for N > 1.\n")
+    else:
+        out.append("| metric | " + " | ".join(LABELS[s] for s in SYSTEMS) + " |")
+        out.append("|---|" + "---:|" * len(SYSTEMS))
+        for key, label, unit, _get in HEADLINE:
+            cells = []
+            for s in SYSTEMS:
+                sp = report["spread"][s][key]
+                cells.append(f"{fmt(sp['min'], unit)} – {fmt(sp['max'], unit)}")
+            out.append(f"| {label} | " + " | ".join(cells) + " |")
+        out.append("")
     out.append(
         "Definitions: bench/common.h (baselines) and `ternion bench` implement the same five "
         "workloads; OpenMPI runs with `--mca pml ob1 --mca btl tcp,self` on `lo`. "
         "Raw runs are in report.json under `raw_runs`.\n"
     )
-    return "\n".join(out) + "\n"
+    return "\n".join(out).rstrip("\n") + "\n"
 
 
 def main():

@@ -197,9 +197,7 @@ impl Matcher {
     /// Removes a finished unexpected message that a receive claimed mid-arrival.
     pub fn take_claimed(&mut self, key: UnexpectedKey) -> Option<Unexpected> {
         let i = self.unexpected.iter().rposition(|u| u.key == key)?;
-        if self.unexpected[i].claimed_by.is_none() {
-            return None;
-        }
+        self.unexpected[i].claimed_by?;
         let msg = self.unexpected.remove(i)?;
         self.unexpected_bytes -= msg.len;
         Some(msg)

@@ -536,7 +536,7 @@ impl Completed {
     /// The received bytes as values of `T`.
     pub fn into_values<T: Element>(self) -> Result<Vec<T>> {
         let size = std::mem::size_of::<T>();
-        if self.data.len() % size != 0 {
+        if !self.data.len().is_multiple_of(size) {
             return Err(Error::LengthMismatch {
                 expected: self.data.len() / size * size,
                 got: self.status.len,

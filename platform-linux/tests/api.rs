@@ -11,7 +11,7 @@ fn exchange_sends_to_the_predecessor_and_receives_from_the_successor() {
         let me = p.rank().index() as u64;
         let v = p.exchange_value(me * 100).unwrap();
         let mut arr = [0i64; 5];
-        p.exchange(&[me as i64 * -1; 5], &mut arr).unwrap();
+        p.exchange(&[-(me as i64); 5], &mut arr).unwrap();
         let mut bits = [false; 3];
         p.exchange(&[me == 1; 3], &mut bits).unwrap();
         p.close().unwrap();
@@ -20,7 +20,7 @@ fn exchange_sends_to_the_predecessor_and_receives_from_the_successor() {
     for (me, v, arr, bits) in got {
         let succ = (me + 1) % 3;
         assert_eq!(v, succ * 100);
-        assert_eq!(arr, [succ as i64 * -1; 5]);
+        assert_eq!(arr, [-(succ as i64); 5]);
         assert_eq!(bits, [succ == 1; 3]);
     }
 }
@@ -61,7 +61,7 @@ fn open_and_reveal_combine_shares() {
     assert_eq!(got[0].0, Some(vec![6, u64::MAX.wrapping_mul(3), 0x30]));
     assert_eq!(got[1].0, None);
     for (_, revealed) in &got {
-        assert_eq!(revealed, &vec![1 ^ 2 ^ 3, u64::MAX, 0 ^ 0x10 ^ 0x20]);
+        assert_eq!(revealed, &vec![1 ^ 2 ^ 3, u64::MAX, 0x10 ^ 0x20]);
     }
 }
 

@@ -1,4 +1,5 @@
 //! Starting three parties as threads of the test process, on loopback.
+#![allow(dead_code)] // each test binary uses its own subset of these helpers
 
 use std::net::TcpListener;
 use std::time::Duration;
