@@ -143,6 +143,11 @@ impl Driver {
         out
     }
 
+    /// Reads the endpoint's state without making progress.
+    pub fn inspect<R>(&self, f: impl FnOnce(&CoreEndpoint) -> R) -> R {
+        f(&self.lock().endpoint)
+    }
+
     /// Asks the communication thread to keep driving outstanding work while
     /// the application computes.
     pub fn request_background_progress(&self) {

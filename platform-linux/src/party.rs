@@ -123,9 +123,9 @@ impl Party {
         self.rank.pred()
     }
 
-    /// Traffic on the link to `peer` so far.
+    /// Traffic on the link to `peer` so far (reading it moves no data).
     pub fn stats(&self, peer: Rank) -> LinkStats {
-        self.driver.with(|ep| ep.stats(peer))
+        self.driver.inspect(|ep| ep.stats(peer))
     }
 
     /// Runs `ops` concurrently on the caller's memory and returns when all are done.

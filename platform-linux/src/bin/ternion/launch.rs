@@ -117,54 +117,74 @@ fn forward(
     })
 }
 
+/// Ends a child that outlived the grace period.
+fn kill(pid: u32) {
+    // SAFETY: kill(2) takes no pointers; `pid` is a child we started and
+    // have not reaped (its waiting thread has not reported it).
+    unsafe {
+        libc::kill(pid as libc::pid_t, libc::SIGKILL);
+    }
+}
+
 /// Waits for the children; once one fails, gives the others [`GRACE`] to
 /// exit on their own, then kills them. Returns the job's exit code.
-pub fn supervise(mut children: Vec<(usize, Child)>, raw: bool) -> ExitCode {
+///
+/// Each child has a thread blocked in `wait`, so exits are seen in the order
+/// they happen and the party that failed first is named correctly.
+pub fn supervise(children: Vec<(usize, Child)>, raw: bool) -> ExitCode {
+    let (exited, exits) = std::sync::mpsc::channel();
     let mut forwarders = Vec::new();
-    for (rank, child) in children.iter_mut() {
+    let mut running = Vec::new();
+    for (rank, mut child) in children {
         if let Some(out) = child.stdout.take() {
-            forwarders.push(forward(out, *rank, false, raw));
+            forwarders.push(forward(out, rank, false, raw));
         }
         if let Some(err) = child.stderr.take() {
-            forwarders.push(forward(err, *rank, true, raw));
+            forwarders.push(forward(err, rank, true, raw));
         }
+        running.push((rank, child.id()));
+        let exited = exited.clone();
+        std::thread::spawn(move || {
+            let status = child.wait();
+            let _ = exited.send((rank, status));
+        });
     }
     let mut first_failure: Option<(usize, i32)> = None;
-    let mut failed_at: Option<Instant> = None;
-    let mut running = children.len();
-    let mut done = vec![false; children.len()];
-    while running > 0 {
-        for (i, (rank, child)) in children.iter_mut().enumerate() {
-            if done[i] {
-                continue;
-            }
-            if let Ok(Some(status)) = child.try_wait() {
-                done[i] = true;
-                running -= 1;
-                if !status.success() {
-                    let code = status.code().unwrap_or(1);
-                    let how = status.code().map_or_else(
-                        || format!("was killed ({status})"),
-                        |c| format!("exited with code {c}"),
-                    );
+    let mut deadline: Option<Instant> = None;
+    while !running.is_empty() {
+        let wait = deadline.map_or(Duration::from_secs(3600), |d| {
+            d.saturating_duration_since(Instant::now())
+        });
+        match exits.recv_timeout(wait) {
+            Ok((rank, status)) => {
+                running.retain(|&(r, _)| r != rank);
+                let (failed, code, how) = match status {
+                    Ok(s) if s.success() => (false, 0, String::new()),
+                    Ok(s) => match s.code() {
+                        Some(c) => (true, c, format!("exited with code {c}")),
+                        None => (true, 1, format!("was killed ({s})")),
+                    },
+                    Err(e) => (true, 1, format!("could not be waited for: {e}")),
+                };
+                if failed {
                     eprintln!("ternion run: rank {rank} {how}");
                     if first_failure.is_none() {
-                        first_failure = Some((*rank, code));
-                        failed_at = Some(Instant::now());
+                        first_failure = Some((rank, code));
+                        deadline = Some(Instant::now() + GRACE);
                     }
                 }
             }
-        }
-        if failed_at.is_some_and(|t| t.elapsed() > GRACE) {
-            for (i, (rank, child)) in children.iter_mut().enumerate() {
-                if !done[i] {
-                    eprintln!("ternion run: stopping rank {rank}");
-                    let _ = child.kill();
+            Err(_) => {
+                for &(rank, pid) in &running {
+                    eprintln!(
+                        "ternion run: stopping rank {rank}, still running {}s after the failure",
+                        GRACE.as_secs()
+                    );
+                    kill(pid);
                 }
+                deadline = None;
             }
-            failed_at = None;
         }
-        std::thread::sleep(Duration::from_millis(5));
     }
     for f in forwarders {
         let _ = f.join();

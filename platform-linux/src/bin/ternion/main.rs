@@ -5,6 +5,7 @@ mod demo;
 mod launch;
 
 use clap::{Parser, Subcommand};
+use std::ffi::OsString;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -28,9 +29,26 @@ enum Command {
     Bench(bench::BenchArgs),
 }
 
+/// Accepts mpirun's single-dash `-np` (clap would read it as `-n p`) by
+/// rewriting it to `--np`, up to the `--` that starts the program's own arguments.
+fn mpirun_style_args(args: impl Iterator<Item = OsString>) -> Vec<OsString> {
+    let mut in_program = false;
+    args.map(|a| {
+        if a == "--" {
+            in_program = true;
+        }
+        if !in_program && a == "-np" {
+            OsString::from("--np")
+        } else {
+            a
+        }
+    })
+    .collect()
+}
+
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(mpirun_style_args(std::env::args_os()));
     let result = match cli.command {
         Command::Run(args) => launch::run(args),
         Command::Demo(args) => demo::main(args),

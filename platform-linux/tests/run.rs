@@ -1,0 +1,200 @@
+//! Whole jobs as processes, through `ternion run` and the subcommands.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn ternion() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_ternion"))
+}
+
+/// The `ring` example, built by `cargo test` next to the binaries.
+fn ring() -> String {
+    let exe = PathBuf::from(env!("CARGO_BIN_EXE_ternion"));
+    let path = exe.parent().unwrap().join("examples").join("ring");
+    assert!(
+        path.exists(),
+        "build the example first: cargo build --examples"
+    );
+    path.to_string_lossy().into_owned()
+}
+
+fn text(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn run_starts_three_parties_and_prefixes_their_output() {
+    for flag in ["-n", "-np"] {
+        let out = ternion()
+            .args(["run", flag, "3", "--", &ring(), "500"])
+            .output()
+            .unwrap();
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "{stdout}\n{stderr}");
+        for rank in 0..3 {
+            let expected = (rank + 500) % 3 + 500;
+            assert!(
+                stdout.contains(&format!(
+                    "[{rank}] rank {rank}: value {expected} after 500 rounds"
+                )),
+                "{stdout}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_party_that_dies_fails_the_job_naming_it() {
+    let out = ternion()
+        .args(["run", "-n", "3", "--", &ring(), "2000"])
+        .env("RING_CRASH_RANK", "1")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(!out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("ternion run: rank 1 exited with code 7"),
+        "{stderr}"
+    );
+    // The survivors stop with an error that names rank 1, not a hang.
+    for rank in [0, 2] {
+        assert!(
+            stderr.contains(&format!("[{rank}] ring: rank {rank} round")),
+            "{stderr}"
+        );
+    }
+    assert!(stderr.contains("link to rank 1"), "{stderr}");
+    assert!(
+        stderr.contains("job failed: rank 1 failed first"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_party_that_never_comes_is_named() {
+    let dir = std::env::temp_dir().join(format!("ternion-never-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let hostfile = dir.join("hosts");
+    let ports: Vec<String> = (0..3)
+        .map(|_| {
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    std::fs::write(&hostfile, ports.join("\n")).unwrap();
+    // Only ranks 0 and 1 start; rank 2 never does.
+    let children: Vec<_> = (0..2)
+        .map(|rank| {
+            ternion()
+                .args([
+                    "run",
+                    "--hostfile",
+                    hostfile.to_str().unwrap(),
+                    "--rank",
+                    &rank.to_string(),
+                    "--",
+                    &ring(),
+                    "10",
+                ])
+                .env("TERNION_CONNECT_TIMEOUT_MS", "1500")
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        let (_, stderr) = text(&out);
+        assert!(!out.status.success());
+        assert!(stderr.contains("rank 2 never connected"), "{stderr}");
+    }
+}
+
+#[test]
+fn ranks_started_separately_from_one_hostfile_form_a_job() {
+    let dir = std::env::temp_dir().join(format!("ternion-hostfile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let hostfile = dir.join("hosts");
+    let ports: Vec<String> = (0..3)
+        .map(|_| {
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    std::fs::write(&hostfile, format!("# rank 0 first\n{}\n", ports.join("\n"))).unwrap();
+    // Start in reverse order: connection set-up must not depend on it.
+    let children: Vec<_> = (0..3)
+        .rev()
+        .map(|rank| {
+            ternion()
+                .args([
+                    "run",
+                    "--hostfile",
+                    hostfile.to_str().unwrap(),
+                    "--rank",
+                    &rank.to_string(),
+                    "--",
+                    &ring(),
+                    "300",
+                ])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "{stdout}\n{stderr}");
+        assert!(stdout.contains("after 300 rounds"), "{stdout}");
+    }
+}
+
+#[test]
+fn demo_checks_every_result() {
+    let out = ternion()
+        .args(["demo", "--elements", "200"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("[0] all 4 computations correct"),
+        "{stdout}"
+    );
+    for rank in 0..3 {
+        assert!(
+            stdout.contains(&format!("[{rank}] all results correct")),
+            "{stdout}"
+        );
+    }
+    assert!(stdout.contains("[0] link 0 -> 1: sent"), "{stdout}");
+}
+
+#[test]
+fn bench_quick_reports_every_workload_as_json() {
+    let out = ternion()
+        .args(["bench", "--quick", "--json"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one JSON object");
+    assert_eq!(report["system"], "ternion");
+    for key in ["latency_8b", "rounds_64x1m", "open_1m", "overlap"] {
+        assert!(report[key].is_object(), "{key} missing: {stdout}");
+    }
+    assert_eq!(report["throughput"].as_array().unwrap().len(), 6);
+    assert!(report["latency_8b"]["mean_us"].as_f64().unwrap() > 0.0);
+}
