@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs everything the tests need on a fresh machine, then runs them all:
+# formatting, lints, the no_std build, every crate's tests, and a quick
+# benchmark smoke run (no thresholds: it only proves the benchmarks still work).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==== %s\n' "$*"; }
+
+step "system packages"
+missing=()
+command -v mpicc >/dev/null 2>&1 || missing+=(openmpi-bin libopenmpi-dev)
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
+command -v cc >/dev/null 2>&1 || missing+=(gcc)
+if ((${#missing[@]})); then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${missing[@]}"
+fi
+
+step "Rust targets and components"
+rustup target add x86_64-unknown-none
+rustup component add clippy rustfmt
+
+step "format"
+cargo fmt --all -- --check
+
+step "lints"
+cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy -p ternion-core --target x86_64-unknown-none -- -D warnings
+
+step "the core builds for x86_64-unknown-none"
+cargo build -p ternion-core --target x86_64-unknown-none
+
+step "tests"
+cargo test --workspace
+
+step "benchmark smoke run (quick mode, no thresholds)"
+scripts/bench.sh --quick
