@@ -24,7 +24,6 @@
 #define TERNION_BENCH_COMMON_H
 
 #include <inttypes.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -101,7 +100,10 @@ static double median(double *v, size_t n)
 /* Nearest-rank percentile of a sorted array. */
 static double percentile_sorted(const double *v, size_t n, double p)
 {
-    size_t k = (size_t)ceil(p / 100.0 * (double)n);
+    double x = p / 100.0 * (double)n;
+    size_t k = (size_t)x;
+    if ((double)k < x)
+        k++; /* ceil */
     if (k < 1)
         k = 1;
     if (k > n)

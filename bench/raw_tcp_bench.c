@@ -2,7 +2,7 @@
  * Raw TCP baseline for the ternion benchmarks: no MPI, no framing, no
  * security; what plain sockets can do on this machine.
  *
- *   cc -O2 -pthread -Wall -Wextra -o raw_tcp_bench bench/raw_tcp_bench.c -lm
+ *   cc -O2 -pthread -Wall -Wextra -o raw_tcp_bench bench/raw_tcp_bench.c
  *   ./raw_tcp_bench [--quick]
  *
  * The program binds three listeners on 127.0.0.1 port 0 (so the kernel

@@ -133,6 +133,16 @@ def median_of(values):
     return float(f"{m:.9g}")  # drop float noise from averaging two middle values
 
 
+def read_other_cpu(path):
+    """Share of the CPUs used by other work during one run, as recorded by
+    bench.sh (None if it could not be measured)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return float(json.load(f)["other_cpu_pct"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def cpu_model():
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:
@@ -206,18 +216,24 @@ def render_md(report):
     )
     out.append(
         f"Machine: {m['cpu']}, {m['cores']} cores, Linux {m['kernel']}. "
-        f"Three parties and their threads share {m['cores']} cores, over loopback. "
-        + (
-            f"CPU busy just before the runs: {m['cpu_busy_before_pct']}%.\n"
-            if m["cpu_busy_before_pct"] is not None
-            else "\n"
-        )
+        f"Three parties and their threads share {m['cores']} cores, over loopback.\n"
     )
-    if (m["cpu_busy_before_pct"] or 0) > 10:
-        out.append(
-            "**Warning:** other work was using the CPUs when the runs started; it shares the "
-            "same cores, so these figures are noisier than usual.\n"
+    other = report["other_cpu_pct"]
+    worst = max((v for runs in other.values() for v in runs if v is not None), default=None)
+    if worst is not None:
+        per = "; ".join(
+            f"{LABELS[s]} " + ", ".join("?" if v is None else f"{v:.0f}%" for v in other[s])
+            for s in SYSTEMS
         )
+        out.append(
+            f"CPU used by other work during each run (share of all cores, approximate): {per}.\n"
+        )
+        if worst > 10:
+            out.append(
+                f"**Warning:** other work took up to {worst:.0f}% of the CPUs during a run; "
+                "it competes with the parties for the same cores, so these figures are noisier "
+                "than usual. Rerun on a quiet machine for a measurement.\n"
+            )
     ov = med["ternion"]["overlap"]
     rounds = med["ternion"]["rounds_64x1m"]["rounds"]
     out.append("## Headline figures\n")
@@ -286,11 +302,10 @@ def main():
     ap.add_argument("--dir", required=True, help="bench output directory (holds runs/)")
     ap.add_argument("--runs", type=int, required=True)
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--busy-before", type=int, default=-1,
-                    help="percent of CPU busy just before the runs (-1: unknown)")
     args = ap.parse_args()
 
     raw = {s: [] for s in SYSTEMS}
+    other = {s: [] for s in SYSTEMS}
     try:
         for s in SYSTEMS:
             for i in range(1, args.runs + 1):
@@ -302,6 +317,7 @@ def main():
                     raise SchemaError(f"{path}: not a JSON benchmark result ({e})") from e
                 check_run(d, s, args.quick, path)
                 raw[s].append(d)
+                other[s].append(read_other_cpu(os.path.join(args.dir, "runs", f"{s}-{i}.cpu.json")))
     except SchemaError as e:
         print(f"report.py: {e}", file=sys.stderr)
         return 1
@@ -314,13 +330,13 @@ def main():
             "cpu": cpu_model(),
             "kernel": platform.release(),
             "note": f"three parties share {n} cores",
-            "cpu_busy_before_pct": args.busy_before if args.busy_before >= 0 else None,
         },
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "runs": args.runs,
         "quick": args.quick,
         **med,
         "ratios": compute_ratios(med),
+        "other_cpu_pct": other,
         "spread": compute_spread(raw),
         "raw_runs": raw,
     }

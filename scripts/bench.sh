@@ -83,24 +83,22 @@ ternion="${CARGO_TARGET_DIR:-$root/target}/release/ternion"
 [ -x "$ternion" ] || die "$ternion was not built; the ternion side of the benchmark cannot run"
 
 log "building C baselines into $out"
-mpicc -O2 -Wall -Wextra -o "$out/mpi_bench" bench/mpi_bench.c -lm
-cc -O2 -pthread -Wall -Wextra -o "$out/raw_tcp_bench" bench/raw_tcp_bench.c -lm
+mpicc -O2 -Wall -Wextra -o "$out/mpi_bench" bench/mpi_bench.c
+cc -O2 -pthread -Wall -Wextra -o "$out/raw_tcp_bench" bench/raw_tcp_bench.c
 
 # --- Runs ------------------------------------------------------------------
 rm -rf "$out/runs"
 mkdir -p "$out/runs"
 rm -f "$out/report.json" "$out/report.md"
-# Other work on the machine skews every figure: record how busy the CPUs
-# were over one second just before the runs (the load average would still
-# count our own build).
-busy_pct="$(python3 -c '
-import time
-def snap():
-    v = [int(x) for x in open("/proc/stat").readline().split()[1:]]
-    return sum(v), v[3] + v[4]
-t0, i0 = snap(); time.sleep(1); t1, i1 = snap()
-print(round(100 * (1 - (i1 - i0) / max(1, t1 - t0))))' 2>/dev/null || echo -1)"
-log "CPU busy before the runs: ${busy_pct}%"
+
+# CPU time (ticks) the whole machine spent busy (user, nice, system, irq,
+# softirq, steal), and the CPU time of this shell's finished children
+# (cutime + cstime, which include the softirq time of loopback delivery).
+# Their difference over a run is work that was not the benchmark's.
+machine_ticks() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8 + $9; exit}' /proc/stat; }
+children_ticks() { awk '{print $16 + $17}' "/proc/$$/stat"; }
+clk_tck="$(getconf CLK_TCK)"
+ncores="$(nproc)"
 
 # run_one SYSTEM INDEX COMMAND...: stdout must be that system's JSON.
 run_one() {
@@ -108,8 +106,16 @@ run_one() {
     shift 2
     local json="$out/runs/$system-$i.json" errlog="$out/runs/$system-$i.log"
     log "run $i/$runs: $system"
-    local rc=0
+    local rc=0 m0 c0 t0 m1 c1 t1
+    m0="$(machine_ticks)" c0="$(children_ticks)" t0="$(date +%s.%N)"
     timeout --kill-after=10 "$run_timeout" "$@" >"$json" 2>"$errlog" || rc=$?
+    m1="$(machine_ticks)" c1="$(children_ticks)" t1="$(date +%s.%N)"
+    awk -v m="$((m1 - m0))" -v c="$((c1 - c0))" -v tck="$clk_tck" -v n="$ncores" \
+        -v t0="$t0" -v t1="$t1" 'BEGIN {
+            wall = t1 - t0; other = 100 * (m - c) / tck / (wall * n)
+            if (other < 0) other = 0
+            printf "{\"wall_s\": %.3f, \"other_cpu_pct\": %.1f}\n", wall, other
+        }' >"$out/runs/$system-$i.cpu.json"
     if [ "$rc" -ne 0 ]; then
         tail -n 20 "$errlog" >&2 || true
         if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
@@ -129,7 +135,7 @@ for i in $(seq 1 "$runs"); do
 done
 
 # --- Report ----------------------------------------------------------------
-report_args=(--dir "$out" --runs "$runs" --busy-before "$busy_pct")
+report_args=(--dir "$out" --runs "$runs")
 if [ "$quick" = 1 ]; then report_args+=(--quick); fi
 python3 bench/report.py "${report_args[@]}" || die "could not build the report"
 log "wrote $out/report.json and $out/report.md"

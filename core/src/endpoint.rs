@@ -593,7 +593,13 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
         let Some(socket) = socket.as_mut() else {
             return Ok(None);
         };
-        let spare = &mut rx_staging[*rx_end..];
+        // A direct read pulls in at most the next frame's header behind the
+        // payload: more would land payload bytes in staging, to be copied again.
+        let spare_len = match direct {
+            Some(_) => FRAME_HEADER_LEN.min(rx_staging.len() - *rx_end),
+            None => rx_staging.len() - *rx_end,
+        };
+        let spare = &mut rx_staging[*rx_end..*rx_end + spare_len];
         let (result, into_payload) = match direct {
             Some((frame_left, inbound)) => {
                 let region = payload_region(inbound, frame_left, requests, matcher, discard);

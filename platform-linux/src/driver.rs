@@ -53,6 +53,32 @@ impl Engine {
         moved
     }
 
+    /// Asks poll(2), without sleeping, which sockets are ready.
+    fn refresh_readiness(&mut self, waker: &EventFd) {
+        let mut fds = [sys::poll_entry(-1, false, false); MAX_POLL_FDS];
+        let n = self.poll_set(&mut fds, waker);
+        if sys::poll(&mut fds[..n], Some(Duration::ZERO)).is_ok() {
+            self.record_readiness(&fds[..n]);
+        }
+    }
+
+    /// Passes what poll(2) reported on to the sockets' readiness hints.
+    fn record_readiness(&mut self, fds: &[PollFd]) {
+        let woke = |fd: i32| {
+            fds.iter().any(|p| {
+                p.fd == fd && p.revents & (libc::POLLIN | libc::POLLERR | libc::POLLHUP) != 0
+            })
+        };
+        if woke(self.network.as_raw_fd()) {
+            self.network.mark_acceptable();
+        }
+        self.endpoint.for_each_socket(|socket, _| {
+            if woke(socket.as_raw_fd()) {
+                socket.mark_readable();
+            }
+        });
+    }
+
     /// Fills `fds` with what to wait on; returns the count.
     fn poll_set(&self, fds: &mut [PollFd; MAX_POLL_FDS], waker: &EventFd) -> usize {
         fds[0] = sys::poll_entry(waker.as_raw_fd(), true, false);
@@ -133,9 +159,20 @@ impl Driver {
         self.engine.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Runs `f` on the endpoint (to post requests, read state), then makes
-    /// what progress is possible without blocking.
+    /// Runs `f` on the endpoint, then makes what progress is possible
+    /// without blocking, after asking poll(2) which sockets are ready.
     pub fn with<R>(&self, f: impl FnOnce(&mut CoreEndpoint) -> R) -> R {
+        let mut engine = self.lock();
+        let out = f(&mut engine.endpoint);
+        engine.refresh_readiness(&self.waker);
+        let now = self.now();
+        while engine.progress(now) {}
+        out
+    }
+
+    /// Like [`Driver::with`], for a caller about to [`Driver::drive_until`]:
+    /// skips the readiness check, which the drive's own poll(2) makes.
+    pub fn post<R>(&self, f: impl FnOnce(&mut CoreEndpoint) -> R) -> R {
         let mut engine = self.lock();
         let out = f(&mut engine.endpoint);
         let now = self.now();
@@ -220,6 +257,7 @@ impl Driver {
         }
         let mut engine = self.lock();
         engine.poller_active = false;
+        engine.record_readiness(&fds[..n]);
         if engine.followers > 0 {
             self.followers_cv.notify_all();
         }
@@ -261,6 +299,7 @@ impl Driver {
                     .0;
                 self.comm_parked.store(false, SeqCst);
                 if self.waiters.load(SeqCst) == 0 && !engine.poller_active {
+                    engine.refresh_readiness(&self.waker);
                     let now = self.now();
                     while engine.progress(now) {}
                 }

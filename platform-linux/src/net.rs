@@ -3,6 +3,7 @@
 
 use crate::sys;
 use socket2::{Domain, Protocol, Socket as RawSocket, Type};
+use std::cell::Cell;
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::os::fd::{AsRawFd, RawFd};
@@ -10,17 +11,32 @@ use ternion_core::socket::{Network, Socket, SocketError};
 use ternion_core::Rank;
 
 /// A connected (or connecting) non-blocking TCP stream with `TCP_NODELAY`.
+///
+/// It remembers whether it may have bytes to read: cleared when a read finds
+/// the socket drained, set again when poll(2) reports it readable. Reads in
+/// between return `WouldBlock` without a system call, which keeps the
+/// latency path of an exchange at one send, one poll and one read.
 #[derive(Debug)]
 pub struct TcpSocket {
     stream: TcpStream,
     peer: SocketAddr,
+    maybe_readable: Cell<bool>,
 }
 
 impl TcpSocket {
     fn new(stream: TcpStream, peer: SocketAddr) -> io::Result<TcpSocket> {
         stream.set_nonblocking(true)?;
         stream.set_nodelay(true)?;
-        Ok(TcpSocket { stream, peer })
+        Ok(TcpSocket {
+            stream,
+            peer,
+            maybe_readable: Cell::new(true),
+        })
+    }
+
+    /// Records that poll(2) found the socket readable (or closed, or in error).
+    pub fn mark_readable(&self) {
+        self.maybe_readable.set(true);
     }
 }
 
@@ -42,7 +58,25 @@ impl Socket for TcpSocket {
     type Addr = SocketAddr;
 
     fn read_vectored(&mut self, bufs: &mut [&mut [u8]]) -> Result<usize, SocketError> {
-        sys::read_vectored(self.stream.as_raw_fd(), bufs).map_err(socket_error)
+        if !self.maybe_readable.get() {
+            return Err(SocketError::WouldBlock);
+        }
+        let wanted: usize = bufs.iter().map(|b| b.len()).sum();
+        match sys::read_vectored(self.stream.as_raw_fd(), bufs) {
+            // A short read drained the socket; end-of-stream stays readable.
+            Ok(n) if n > 0 && n < wanted => {
+                self.maybe_readable.set(false);
+                Ok(n)
+            }
+            Ok(n) => Ok(n),
+            Err(e) => {
+                let e = socket_error(e);
+                if e == SocketError::WouldBlock {
+                    self.maybe_readable.set(false);
+                }
+                Err(e)
+            }
+        }
     }
 
     fn write_vectored(&mut self, bufs: &[&[u8]]) -> Result<usize, SocketError> {
@@ -69,6 +103,7 @@ impl AsRawFd for TcpSocket {
 pub struct TcpNetwork {
     listener: TcpListener,
     peers: [String; 3],
+    maybe_acceptable: bool,
 }
 
 impl TcpNetwork {
@@ -83,7 +118,13 @@ impl TcpNetwork {
         Ok(TcpNetwork {
             listener: socket.into(),
             peers,
+            maybe_acceptable: true,
         })
+    }
+
+    /// Records that poll(2) found a connection waiting to be accepted.
+    pub fn mark_acceptable(&mut self) {
+        self.maybe_acceptable = true;
     }
 }
 
@@ -122,9 +163,15 @@ impl Network for TcpNetwork {
     }
 
     fn accept(&mut self) -> Result<Option<TcpSocket>, SocketError> {
+        if !self.maybe_acceptable {
+            return Ok(None);
+        }
         match self.listener.accept() {
             Ok((stream, addr)) => TcpSocket::new(stream, addr).map(Some).map_err(socket_error),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                self.maybe_acceptable = false;
+                Ok(None)
+            }
             Err(e) => Err(socket_error(e)),
         }
     }

@@ -132,7 +132,7 @@ impl Party {
     fn run(&self, ops: &mut [Op<'_>]) -> Result<Vec<Status>> {
         let _guard = AbortOnUnwind;
         let mut ids = Vec::with_capacity(ops.len());
-        let posted = self.driver.with(|ep| {
+        let posted = self.driver.post(|ep| {
             for op in ops.iter_mut() {
                 // SAFETY: every request posted here is waited for below before
                 // this function returns, and the borrows in `ops` outlive it.
