@@ -6,7 +6,7 @@ use crate::wire::Capabilities;
 
 /// The largest frame payload any version-1 peer may send. A sender may use
 /// smaller frames (the secure channel must fit each in one record).
-pub const MAX_FRAME_PAYLOAD: usize = 256 * 1024;
+pub const MAX_FRAME_PAYLOAD: usize = 4 * 1024 * 1024;
 
 /// Settings for one party's endpoint.
 #[derive(Debug, Clone)]

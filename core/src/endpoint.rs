@@ -14,7 +14,9 @@
 use crate::config::{EndpointConfig, MAX_FRAME_PAYLOAD};
 use crate::error::{Error, LinkError};
 use crate::link::{Inbound, Link, LinkState, OutItem, RxPhase, Sink, Written};
-use crate::matching::{ArrivalOutcome, Matcher, PostOutcome, Source, TagFilter, Unexpected};
+use crate::matching::{
+    ArrivalOutcome, Matcher, PostOutcome, Source, TagFilter, Unexpected, UnexpectedKey,
+};
 use crate::rank::{Rank, PARTIES};
 use crate::request::Completion;
 use crate::request::{PendingRecv, RequestId, Requests, Status};
@@ -249,7 +251,7 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
         let id = self.requests.insert_recv(PendingRecv { buf });
         match self.matcher.post(id, source, tag) {
             PostOutcome::Ready(msg) => self.deliver_unexpected(id, msg),
-            PostOutcome::Claimed => {}
+            PostOutcome::Claimed(key) => self.redirect_to_receive(key, id),
             PostOutcome::Queued => self.fail_unreachable_receives(),
         }
         Ok(id)
@@ -822,6 +824,35 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
                     }
                 }
             }
+        }
+    }
+
+    /// Receive `id` claimed a message that is still arriving: copies what has
+    /// arrived into its buffer and sends the rest of the stream straight
+    /// there, so a large message that beat its receive is copied only in part.
+    fn redirect_to_receive(&mut self, key: UnexpectedKey, id: RequestId) {
+        let Self {
+            links,
+            requests,
+            matcher,
+            ..
+        } = self;
+        let filling = |l: &&mut Link<S, Tx>| matches!(l.inbound, Some(Inbound { sink: Sink::Unexpected(k), .. }) if k == key);
+        let Some(link) = links.iter_mut().flatten().find(filling) else {
+            return;
+        };
+        let Some(recv) = requests.recv_mut(id) else {
+            return;
+        };
+        let Some(msg) = matcher.take_claimed(key) else {
+            return;
+        };
+        let buf = recv.buf.as_mut();
+        let n = buf.len().min(msg.data.len());
+        buf[..n].copy_from_slice(&msg.data[..n]);
+        let capacity = buf.len();
+        if let Some(inbound) = link.inbound.as_mut() {
+            inbound.sink = Sink::Request { id, capacity };
         }
     }
 

@@ -93,8 +93,9 @@ pub(crate) enum PostOutcome {
     Queued,
     /// A complete unexpected message, removed from the queue for the receive.
     Ready(Unexpected),
-    /// A matching message is still arriving; the receive completes with it.
-    Claimed,
+    /// A matching message, under this key, is still arriving; the receive
+    /// completes with it.
+    Claimed(UnexpectedKey),
 }
 
 /// Where an arriving message goes.
@@ -116,7 +117,7 @@ pub(crate) struct Matcher {
     max_unexpected_bytes: u64,
 }
 
-/// The unexpected queue is full.
+/// The unexpected queue is full (by its bounds, or memory ran out).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct QueueFull;
 
@@ -148,7 +149,7 @@ impl Matcher {
             },
             Some(i) => {
                 self.unexpected[i].claimed_by = Some(id);
-                PostOutcome::Claimed
+                PostOutcome::Claimed(self.unexpected[i].key)
             }
             None => {
                 self.posted.push_back(Posted { id, source, tag });
@@ -174,6 +175,11 @@ impl Matcher {
         {
             return Err(QueueFull);
         }
+        // The whole message is reserved now (it is within the byte bound), so
+        // filling it never reallocates and copies what has already arrived.
+        let mut data = Vec::new();
+        let reserved = usize::try_from(len).map_err(|_| QueueFull)?;
+        data.try_reserve_exact(reserved).map_err(|_| QueueFull)?;
         self.unexpected_bytes = bytes;
         let key = UnexpectedKey(self.next_key);
         self.next_key += 1;
@@ -182,7 +188,7 @@ impl Matcher {
             source: from,
             tag,
             len,
-            data: Vec::new(),
+            data,
             claimed_by: None,
         });
         Ok(ArrivalOutcome::Unexpected(key))
@@ -291,7 +297,7 @@ mod test {
         // The first message is still arriving: the receive claims it.
         assert!(matches!(
             m.post(id[0], Source::Rank(r(1)), TagFilter::Tag(9)),
-            PostOutcome::Claimed
+            PostOutcome::Claimed(k) if k == first
         ));
         // The second is complete (zero length): it is handed over at once.
         let PostOutcome::Ready(msg) = m.post(id[1], Source::Any, TagFilter::Tag(9)) else {

@@ -24,6 +24,9 @@ pub trait Element: Copy + Send + Sync + Default + 'static + sealed::Sealed {
     fn from_bytes(bytes: &[u8], out: &mut [Self]) -> Result<(), Error>;
     /// The slice's bytes, for receiving in place, when any bit pattern is valid.
     fn as_bytes_mut(values: &mut [Self]) -> Option<&mut [u8]>;
+    /// Received bytes viewed as values in place, when any bit pattern is
+    /// valid and `bytes` is aligned for the type.
+    fn view(bytes: &[u8]) -> Option<&[Self]>;
 }
 
 macro_rules! pod_element {
@@ -39,6 +42,9 @@ macro_rules! pod_element {
             }
             fn as_bytes_mut(values: &mut [Self]) -> Option<&mut [u8]> {
                 Some(bytemuck::cast_slice_mut(values))
+            }
+            fn view(bytes: &[u8]) -> Option<&[Self]> {
+                bytemuck::try_cast_slice(bytes).ok()
             }
         }
     )*};
@@ -62,6 +68,9 @@ impl Element for bool {
     }
     fn as_bytes_mut(_: &mut [Self]) -> Option<&mut [u8]> {
         // Not every byte is a valid bool: receive into bytes and check.
+        None
+    }
+    fn view(_: &[u8]) -> Option<&[Self]> {
         None
     }
 }

@@ -8,7 +8,7 @@ use crate::driver::{CoreEndpoint, Driver};
 use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::net::TcpNetwork;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 use ternion_core::collective::{
@@ -31,6 +31,8 @@ pub struct Party {
     driver: Arc<Driver>,
     comm_thread: Option<JoinHandle<()>>,
     rank: Rank,
+    /// Reused receive space for open and reveal (u64 for alignment).
+    scratch: Mutex<Vec<u64>>,
 }
 
 /// A blocking operation on memory the caller lends for its duration.
@@ -86,6 +88,7 @@ impl Party {
             driver,
             comm_thread: Some(thread),
             rank: config.rank,
+            scratch: Mutex::new(Vec::new()),
         };
         party.driver.drive_until(None, |ep| {
             if ep.is_established() {
@@ -345,94 +348,141 @@ impl Party {
     /// party 0 gets `Some(values)`, the others `None`.
     pub fn open<T: Element + Share>(&self, share: &[T], how: Combine) -> Result<Option<Vec<T>>> {
         if self.rank != Rank::ZERO {
+            self.open_into(share, how, &mut [])?;
+            return Ok(None);
+        }
+        let mut out = vec![T::default(); share.len()];
+        self.open_into(share, how, &mut out)?;
+        Ok(Some(out))
+    }
+
+    /// [`Party::open`] into memory the caller provides (`out.len() ==
+    /// share.len()` at party 0; ignored elsewhere). Returns true at party 0.
+    pub fn open_into<T: Element + Share>(
+        &self,
+        share: &[T],
+        how: Combine,
+        out: &mut [T],
+    ) -> Result<bool> {
+        if self.rank != Rank::ZERO {
             self.run(&mut [Op::Send {
                 peer: Rank::ZERO,
                 tag: OPEN_TAG,
                 data: T::as_bytes(share),
             }])?;
-            return Ok(None);
+            return Ok(false);
         }
-        self.gather_and_combine(share, how, OPEN_TAG, false)
-            .map(Some)
+        self.gather_into(share, how, OPEN_TAG, false, out)?;
+        Ok(true)
     }
 
     /// Reveals shared values to every party: each sends its share to the
     /// other two and combines the three.
     pub fn reveal<T: Element + Share>(&self, share: &[T], how: Combine) -> Result<Vec<T>> {
-        self.gather_and_combine(share, how, REVEAL_TAG, true)
+        let mut out = vec![T::default(); share.len()];
+        self.reveal_into(share, how, &mut out)?;
+        Ok(out)
     }
 
-    fn gather_and_combine<T: Element + Share>(
+    /// [`Party::reveal`] into memory the caller provides (`out.len() == share.len()`).
+    pub fn reveal_into<T: Element + Share>(
+        &self,
+        share: &[T],
+        how: Combine,
+        out: &mut [T],
+    ) -> Result<()> {
+        self.gather_into(share, how, REVEAL_TAG, true, out)
+    }
+
+    /// Receives the other two parties' shares (one straight into `out`, the
+    /// other into reused scratch memory), optionally sends ours to both, and
+    /// combines the three into `out`.
+    fn gather_into<T: Element + Share>(
         &self,
         share: &[T],
         how: Combine,
         tag: u32,
         send_too: bool,
-    ) -> Result<Vec<T>> {
-        let [a, b] = self.rank.others();
-        let mut from_a = vec![T::default(); share.len()];
-        let mut from_b = vec![T::default(); share.len()];
+        out: &mut [T],
+    ) -> Result<()> {
         let n = std::mem::size_of_val(share);
-        let mut raw_a = vec![
-            0u8;
-            if T::as_bytes_mut(&mut []).is_some() {
+        if out.len() != share.len() {
+            return Err(Error::LengthMismatch {
+                expected: n,
+                got: std::mem::size_of_val(out) as u64,
+            });
+        }
+        let [a, b] = self.rank.others();
+        let mut scratch = self.scratch.lock().unwrap_or_else(|p| p.into_inner());
+        // Grown when too small, never cleared: receives overwrite what they use.
+        if scratch.len() < n.div_ceil(8) * 2 {
+            scratch.resize(n.div_ceil(8) * 2, 0);
+        }
+        let (from_a, from_b) =
+            bytemuck::cast_slice_mut::<u64, u8>(&mut scratch).split_at_mut(n.div_ceil(8) * 8);
+        let (from_a, from_b) = (&mut from_a[..n], &mut from_b[..n]);
+        let in_place = T::as_bytes_mut(out);
+        let first: &mut [u8] = match in_place {
+            Some(bytes) => bytes,
+            None => from_a,
+        };
+        let mut ops = vec![
+            Op::Recv {
+                source: Source::Rank(a),
+                tag: TagFilter::Tag(tag),
+                out: first,
+            },
+            Op::Recv {
+                source: Source::Rank(b),
+                tag: TagFilter::Tag(tag),
+                out: &mut *from_b,
+            },
+        ];
+        if send_too {
+            ops.push(Op::Send {
+                peer: a,
+                tag,
+                data: T::as_bytes(share),
+            });
+            ops.push(Op::Send {
+                peer: b,
+                tag,
+                data: T::as_bytes(share),
+            });
+        }
+        let statuses = self.run(&mut ops)?;
+        drop(ops);
+        for s in &statuses[..2] {
+            if s.len != n as u64 {
+                return Err(Error::LengthMismatch {
+                    expected: n,
+                    got: s.len,
+                });
+            }
+        }
+        // The first share is in `out` unless T must be checked byte by byte.
+        let (raw_a, raw_b) = bytemuck::cast_slice::<u64, u8>(&scratch).split_at(n.div_ceil(8) * 8);
+        if T::as_bytes_mut(&mut []).is_none() {
+            T::from_bytes(&raw_a[..n], out)?;
+        }
+        let mut other = vec![
+            T::default();
+            if T::view(&raw_b[..n]).is_some() {
                 0
             } else {
-                n
+                share.len()
             }
         ];
-        let mut raw_b = raw_a.clone();
-        {
-            let out_a = match T::as_bytes_mut(&mut from_a) {
-                Some(bytes) => bytes,
-                None => &mut raw_a,
-            };
-            let out_b = match T::as_bytes_mut(&mut from_b) {
-                Some(bytes) => bytes,
-                None => &mut raw_b,
-            };
-            let mut ops = vec![
-                Op::Recv {
-                    source: Source::Rank(a),
-                    tag: TagFilter::Tag(tag),
-                    out: out_a,
-                },
-                Op::Recv {
-                    source: Source::Rank(b),
-                    tag: TagFilter::Tag(tag),
-                    out: out_b,
-                },
-            ];
-            if send_too {
-                ops.push(Op::Send {
-                    peer: a,
-                    tag,
-                    data: T::as_bytes(share),
-                });
-                ops.push(Op::Send {
-                    peer: b,
-                    tag,
-                    data: T::as_bytes(share),
-                });
+        let from_b: &[T] = match T::view(&raw_b[..n]) {
+            Some(values) => values,
+            None => {
+                T::from_bytes(&raw_b[..n], &mut other)?;
+                &other
             }
-            let statuses = self.run(&mut ops)?;
-            for s in &statuses[..2] {
-                if s.len != n as u64 {
-                    return Err(Error::LengthMismatch {
-                        expected: n,
-                        got: s.len,
-                    });
-                }
-            }
-        }
-        if !raw_a.is_empty() {
-            T::from_bytes(&raw_a, &mut from_a)?;
-            T::from_bytes(&raw_b, &mut from_b)?;
-        }
-        let mut value = share.to_vec();
-        combine_into(&mut value, &from_a, how);
-        combine_into(&mut value, &from_b, how);
-        Ok(value)
+        };
+        combine_into(out, share, how);
+        combine_into(out, from_b, how);
+        Ok(())
     }
 
     /// Returns once all three parties have called `barrier`.

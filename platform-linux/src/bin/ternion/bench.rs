@@ -296,16 +296,15 @@ fn rounds(p: &Party, plan: &Plan, b: &mut Buffers) -> ternion::Result<Rounds> {
 fn open(p: &Party, plan: &Plan, b: &mut Buffers) -> ternion::Result<Open> {
     let n = VEC_ELEMS;
     let mut times = Vec::with_capacity(plan.open_reps);
+    let (share, sum) = b.recv.split_at_mut(n);
+    let sum = &mut sum[..n];
     for rep in 0..plan.open_reps {
-        pattern_fill(
-            &mut b.send[..n],
-            pattern_seed(p.rank(), W_OPEN, rep as u64, 0),
-        );
+        pattern_fill(share, pattern_seed(p.rank(), W_OPEN, rep as u64, 0));
         p.barrier()?;
         let t = Instant::now();
-        let opened = p.open(&b.send[..n], Combine::WrappingAdd)?;
+        let opened = p.open_into(share, Combine::WrappingAdd, sum)?;
         times.push(t.elapsed().as_secs_f64());
-        if let Some(sum) = opened {
+        if opened {
             let seeds = Rank::ALL.map(|r| pattern_seed(r, W_OPEN, rep as u64, 0));
             let wrong = sum.iter().enumerate().any(|(i, &v)| {
                 v != seeds
