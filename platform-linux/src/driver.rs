@@ -27,6 +27,11 @@ use ternion_core::{Endpoint, Event, Instant};
 /// The core endpoint as the Linux backend instantiates it.
 pub type CoreEndpoint = Endpoint<TcpSocket, SendBuf, RecvBuf>;
 
+/// How long a waiting thread polls and yields before it sleeps in poll(2).
+/// Short enough to cost nothing next to a computation, long enough to cover
+/// a ring exchange's round trip.
+const SPIN: Duration = Duration::from_micros(50);
+
 /// Longest the communication thread sleeps between housekeeping passes.
 const IDLE_TICK: Duration = Duration::from_millis(100);
 
@@ -64,17 +69,18 @@ impl Engine {
 
     /// Passes what poll(2) reported on to the sockets' readiness hints.
     fn record_readiness(&mut self, fds: &[PollFd]) {
-        let woke = |fd: i32| {
-            fds.iter().any(|p| {
-                p.fd == fd && p.revents & (libc::POLLIN | libc::POLLERR | libc::POLLHUP) != 0
-            })
-        };
-        if woke(self.network.as_raw_fd()) {
+        const FAILED: i16 = libc::POLLERR | libc::POLLHUP;
+        let revents = |fd: i32| fds.iter().find(|p| p.fd == fd).map_or(0, |p| p.revents);
+        if revents(self.network.as_raw_fd()) & (libc::POLLIN | FAILED) != 0 {
             self.network.mark_acceptable();
         }
         self.endpoint.for_each_socket(|socket, _| {
-            if woke(socket.as_raw_fd()) {
+            let ready = revents(socket.as_raw_fd());
+            if ready & (libc::POLLIN | FAILED) != 0 {
                 socket.mark_readable();
+            }
+            if ready & (libc::POLLOUT | FAILED) != 0 {
+                socket.mark_writable();
             }
         });
     }
@@ -204,6 +210,7 @@ impl Driver {
             self.waker.signal();
         }
         let mut engine = self.lock();
+        let spin_until = self.now() + SPIN;
         let result = loop {
             let now = self.now();
             if let Some(r) = done(&mut engine.endpoint) {
@@ -225,6 +232,15 @@ impl Driver {
                     .wait(engine)
                     .unwrap_or_else(|p| p.into_inner());
                 engine.followers -= 1;
+                continue;
+            }
+            if now < spin_until {
+                // Briefly yield instead of sleeping: an idle core of a virtual
+                // machine halts, and waking it costs far more than a round trip.
+                drop(engine);
+                std::thread::yield_now();
+                engine = self.lock();
+                engine.refresh_readiness(&self.waker);
                 continue;
             }
             let wake_at = ternion_core::time::earliest(engine.endpoint.poll_at(), deadline);

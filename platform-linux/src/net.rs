@@ -12,15 +12,18 @@ use ternion_core::Rank;
 
 /// A connected (or connecting) non-blocking TCP stream with `TCP_NODELAY`.
 ///
-/// It remembers whether it may have bytes to read: cleared when a read finds
-/// the socket drained, set again when poll(2) reports it readable. Reads in
-/// between return `WouldBlock` without a system call, which keeps the
-/// latency path of an exchange at one send, one poll and one read.
+/// It remembers whether it may have bytes to read (or room to write):
+/// cleared when a read finds the socket drained (or a write finds it full),
+/// set again when poll(2) reports it ready. Calls in between return
+/// `WouldBlock` without a system call, which keeps the latency path of an
+/// exchange at one send, one poll and one read, and keeps a large transfer
+/// from retrying sends on a full socket every time data arrives.
 #[derive(Debug)]
 pub struct TcpSocket {
     stream: TcpStream,
     peer: SocketAddr,
     maybe_readable: Cell<bool>,
+    maybe_writable: Cell<bool>,
 }
 
 impl TcpSocket {
@@ -31,12 +34,18 @@ impl TcpSocket {
             stream,
             peer,
             maybe_readable: Cell::new(true),
+            maybe_writable: Cell::new(true),
         })
     }
 
     /// Records that poll(2) found the socket readable (or closed, or in error).
     pub fn mark_readable(&self) {
         self.maybe_readable.set(true);
+    }
+
+    /// Records that poll(2) found room to write (or the socket closed, or in error).
+    pub fn mark_writable(&self) {
+        self.maybe_writable.set(true);
     }
 }
 
@@ -80,7 +89,25 @@ impl Socket for TcpSocket {
     }
 
     fn write_vectored(&mut self, bufs: &[&[u8]]) -> Result<usize, SocketError> {
-        sys::send_vectored(self.stream.as_raw_fd(), bufs).map_err(socket_error)
+        if !self.maybe_writable.get() {
+            return Err(SocketError::WouldBlock);
+        }
+        let offered: usize = bufs.iter().map(|b| b.len()).sum();
+        match sys::send_vectored(self.stream.as_raw_fd(), bufs) {
+            // A short write filled the socket.
+            Ok(n) if n < offered => {
+                self.maybe_writable.set(false);
+                Ok(n)
+            }
+            Ok(n) => Ok(n),
+            Err(e) => {
+                let e = socket_error(e);
+                if e == SocketError::WouldBlock {
+                    self.maybe_writable.set(false);
+                }
+                Err(e)
+            }
+        }
     }
 
     fn close(&mut self) {
