@@ -401,10 +401,8 @@ fn frame(repr: FrameRepr) -> [u8; FRAME_HEADER_LEN] {
     b
 }
 
-/// Connects a stranger to rank 0, sends `bytes`, and returns rank 0's verdict.
-fn stranger_sends(t: &mut Trio, from: u8, bytes: &[u8]) -> LinkError {
-    let mut sock = t.nets[from as usize].dial_raw(r(0)).unwrap();
-    sock.inject(bytes);
+/// Steps the trio until rank 0 refuses a connection, and returns why.
+fn next_rejection(t: &mut Trio) -> LinkError {
     let mut verdict = None;
     t.run_until(|t| {
         verdict = events(t.ep(0)).into_iter().find_map(|e| match e {
@@ -413,9 +411,17 @@ fn stranger_sends(t: &mut Trio, from: u8, bytes: &[u8]) -> LinkError {
         });
         verdict.is_some()
     });
+    verdict.unwrap()
+}
+
+/// Connects a stranger to rank 0, sends `bytes`, and returns rank 0's verdict.
+fn stranger_sends(t: &mut Trio, from: u8, bytes: &[u8]) -> LinkError {
+    let mut sock = t.nets[from as usize].dial_raw(r(0)).unwrap();
+    sock.inject(bytes);
+    let verdict = next_rejection(t);
     // The rejected socket was closed by rank 0.
     assert_eq!(sock.read_vectored(&mut [&mut [0u8; 64]]), Ok(0));
-    verdict.unwrap()
+    verdict
 }
 
 fn assert_job_still_works(t: &mut Trio) {
@@ -463,15 +469,7 @@ fn strangers_are_refused_with_a_reason_and_the_job_continues() {
     let _ = t.nets[1].dial_raw(r(0)).map(|mut s| {
         s.inject(&hello(2, 0, SESSION)[..10]);
     });
-    let mut verdict = None;
-    t.run_until(|t| {
-        verdict = events(t.ep(0)).into_iter().find_map(|e| match e {
-            Event::Rejected { reason, .. } => Some(reason),
-            _ => None,
-        });
-        verdict.is_some()
-    });
-    assert_eq!(verdict, Some(LinkError::PeerVanished));
+    assert_eq!(next_rejection(&mut t), LinkError::PeerVanished);
     assert_job_still_works(&mut t);
 }
 
@@ -579,4 +577,38 @@ fn a_lying_hello_on_a_dialled_link_is_refused() {
         t.ep(1).failure(),
         Some((r(0), LinkError::WrongRank { claimed: r(2) }))
     );
+}
+
+#[test]
+fn a_short_receive_that_claims_a_message_mid_arrival_is_truncated_cleanly() {
+    let mut t = Trio::with_config(64, |c| c.frame_payload = 16);
+    t.run_until(|t| (0..3).all(|i| t.ep(i).is_established()));
+    let data: Vec<u8> = (0..=255).collect();
+    t.ep(1).isend(r(0), 1, data.clone()).unwrap();
+    t.ep(1).isend(r(0), 1, vec![9; 3]).unwrap();
+    for _ in 0..5 {
+        t.step();
+    }
+    let short = t
+        .ep(0)
+        .irecv(Source::Rank(r(1)), TagFilter::Tag(1), vec![0; 100])
+        .unwrap();
+    let done = t.wait(0, short);
+    assert_eq!(
+        done.result.unwrap_err(),
+        Error::Truncated {
+            message_len: 256,
+            buffer_len: 100
+        }
+    );
+    let Buffer::Recv(prefix) = done.buffer else {
+        panic!("not a receive")
+    };
+    assert_eq!(prefix, data[..100]);
+    // The next message on the link is intact.
+    let next = t
+        .ep(0)
+        .irecv(Source::Rank(r(1)), TagFilter::Tag(1), vec![0; 3])
+        .unwrap();
+    assert_eq!(t.recv_bytes(0, next).0, vec![9; 3]);
 }

@@ -1,6 +1,6 @@
 //! Whole jobs as processes, through `ternion run` and the subcommands.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn ternion() -> Command {
@@ -16,6 +16,39 @@ fn ring() -> String {
         "build the example first: cargo build --examples"
     );
     path.to_string_lossy().into_owned()
+}
+
+/// A hostfile with three loopback ports that were free a moment ago.
+fn hostfile(name: &str, header: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ternion-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("hosts");
+    let ports: Vec<String> = (0..3)
+        .map(|_| {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.local_addr().unwrap().to_string()
+        })
+        .collect();
+    std::fs::write(&path, format!("{header}{}\n", ports.join("\n"))).unwrap();
+    path
+}
+
+/// Starts one rank of a hostfile job running the ring example for `rounds`.
+fn start_rank(hosts: &Path, rank: usize, rounds: &str) -> Command {
+    let mut cmd = ternion();
+    cmd.args([
+        "run",
+        "--hostfile",
+        hosts.to_str().unwrap(),
+        "--rank",
+        &rank.to_string(),
+        "--",
+        &ring(),
+        rounds,
+    ])
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped());
+    cmd
 }
 
 fn text(out: &Output) -> (String, String) {
@@ -75,36 +108,12 @@ fn a_party_that_dies_fails_the_job_naming_it() {
 
 #[test]
 fn a_party_that_never_comes_is_named() {
-    let dir = std::env::temp_dir().join(format!("ternion-never-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let hostfile = dir.join("hosts");
-    let ports: Vec<String> = (0..3)
-        .map(|_| {
-            std::net::TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .to_string()
-        })
-        .collect();
-    std::fs::write(&hostfile, ports.join("\n")).unwrap();
+    let hosts = hostfile("never", "");
     // Only ranks 0 and 1 start; rank 2 never does.
     let children: Vec<_> = (0..2)
         .map(|rank| {
-            ternion()
-                .args([
-                    "run",
-                    "--hostfile",
-                    hostfile.to_str().unwrap(),
-                    "--rank",
-                    &rank.to_string(),
-                    "--",
-                    &ring(),
-                    "10",
-                ])
+            start_rank(&hosts, rank, "10")
                 .env("TERNION_CONNECT_TIMEOUT_MS", "1500")
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
                 .spawn()
                 .unwrap()
         })
@@ -119,39 +128,11 @@ fn a_party_that_never_comes_is_named() {
 
 #[test]
 fn ranks_started_separately_from_one_hostfile_form_a_job() {
-    let dir = std::env::temp_dir().join(format!("ternion-hostfile-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let hostfile = dir.join("hosts");
-    let ports: Vec<String> = (0..3)
-        .map(|_| {
-            std::net::TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .to_string()
-        })
-        .collect();
-    std::fs::write(&hostfile, format!("# rank 0 first\n{}\n", ports.join("\n"))).unwrap();
+    let hosts = hostfile("hostfile", "# rank 0 first\n");
     // Start in reverse order: connection set-up must not depend on it.
     let children: Vec<_> = (0..3)
         .rev()
-        .map(|rank| {
-            ternion()
-                .args([
-                    "run",
-                    "--hostfile",
-                    hostfile.to_str().unwrap(),
-                    "--rank",
-                    &rank.to_string(),
-                    "--",
-                    &ring(),
-                    "300",
-                ])
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
+        .map(|rank| start_rank(&hosts, rank, "300").spawn().unwrap())
         .collect();
     for child in children {
         let out = child.wait_with_output().unwrap();
