@@ -612,3 +612,60 @@ fn a_short_receive_that_claims_a_message_mid_arrival_is_truncated_cleanly() {
         .unwrap();
     assert_eq!(t.recv_bytes(0, next).0, vec![9; 3]);
 }
+
+/// A small deterministic generator for the random-input test (not cryptography).
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E3779B97F4A7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58476D1CE4E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D049BB133111EB);
+        z ^ (z >> 31)
+    }
+
+    fn bytes(&mut self, n: usize) -> Vec<u8> {
+        (0..n).map(|_| self.next() as u8).collect()
+    }
+}
+
+#[test]
+fn random_bytes_from_strangers_and_peers_never_panic_or_spread() {
+    for seed in 0..300u64 {
+        let mut rng = SplitMix(seed);
+        let len = (rng.next() % 3000) as usize;
+        // Half the time the bytes follow a valid hello, so they hit the frame decoder.
+        let mut bytes = if seed % 2 == 0 {
+            hello(2, 0, SESSION).to_vec()
+        } else {
+            Vec::new()
+        };
+        if seed % 4 == 0 {
+            // A valid frame header with random fields after it.
+            bytes.extend_from_slice(&frame(FrameRepr {
+                kind: FrameKind::Data,
+                len: 8,
+                seq: 0,
+                tag: 1,
+                aux: 8,
+            }));
+        }
+        bytes.extend(rng.bytes(len));
+        let (mut t, mut sock) = impostor_rank2(&[]);
+        let id = t
+            .ep(0)
+            .irecv(Source::Rank(r(2)), TagFilter::Any, vec![0; 64])
+            .unwrap();
+        sock.inject(&bytes);
+        sock.close();
+        // The receive from the bad peer ends (data or error), and 0 and 1 still talk.
+        let _ = t.wait(0, id);
+        let ok = t
+            .ep(0)
+            .irecv(Source::Rank(r(1)), TagFilter::Tag(3), vec![0; 1])
+            .unwrap();
+        t.ep(1).isend(r(0), 3, vec![seed as u8]).unwrap();
+        assert_eq!(t.recv_bytes(0, ok).0, vec![seed as u8], "seed {seed}");
+    }
+}

@@ -14,6 +14,7 @@
 //! at a time; others wait on a condition variable for its round to end.
 
 use crate::buffer::{RecvBuf, SendBuf};
+use crate::clock::MonotonicClock;
 use crate::net::{TcpNetwork, TcpSocket};
 use crate::sys::{self, EventFd, PollFd};
 use std::os::fd::AsRawFd;
@@ -22,7 +23,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
 use ternion_core::socket::Notify;
-use ternion_core::{Endpoint, Event, Instant};
+use ternion_core::{Clock, Endpoint, Event, Instant};
 
 /// The core endpoint as the Linux backend instantiates it.
 pub type CoreEndpoint = Endpoint<TcpSocket, SendBuf, RecvBuf>;
@@ -121,7 +122,7 @@ pub struct Driver {
     comm_wanted: AtomicBool,
     shutdown: AtomicBool,
     waker: EventFd,
-    epoch: std::time::Instant,
+    clock: MonotonicClock,
 }
 
 impl Driver {
@@ -145,7 +146,7 @@ impl Driver {
             comm_wanted: AtomicBool::new(false),
             shutdown: AtomicBool::new(false),
             waker: EventFd::new()?,
-            epoch: std::time::Instant::now(),
+            clock: MonotonicClock::new(),
         });
         let for_thread = Arc::clone(&driver);
         let thread = std::thread::Builder::new()
@@ -156,7 +157,7 @@ impl Driver {
 
     /// The core's notion of now.
     pub fn now(&self) -> Instant {
-        Instant::from_micros(self.epoch.elapsed().as_micros() as u64)
+        self.clock.now()
     }
 
     fn lock(&self) -> MutexGuard<'_, Engine> {

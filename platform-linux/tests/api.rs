@@ -139,3 +139,23 @@ fn reserved_tags_are_refused() {
     let got = three(|p| p.send(p.succ(), 1 << 31, &[1u8]).unwrap_err().to_string());
     assert!(got[0].contains("reserved"));
 }
+
+#[test]
+fn test_reports_completion_without_blocking() {
+    let got = three(|p| {
+        let mut recv = p
+            .irecv(Source::Rank(p.succ()), TagFilter::Tag(8), vec![0; 4])
+            .unwrap();
+        // Nothing has been sent yet: test must say "not yet" and return.
+        assert!(!recv.test().unwrap());
+        p.barrier().unwrap();
+        p.send(p.pred(), 8, &[p.rank().index() as u8; 4]).unwrap();
+        while !recv.test().unwrap() {
+            std::thread::yield_now();
+        }
+        recv.wait().unwrap().bytes().to_vec()
+    });
+    for (rank, bytes) in got.iter().enumerate() {
+        assert_eq!(bytes, &vec![((rank + 1) % 3) as u8; 4]);
+    }
+}

@@ -179,3 +179,35 @@ fn bench_quick_reports_every_workload_as_json() {
     assert_eq!(report["throughput"].as_array().unwrap().len(), 6);
     assert!(report["latency_8b"]["mean_us"].as_f64().unwrap() > 0.0);
 }
+
+#[test]
+fn parties_configured_by_flags_alone_form_a_job() {
+    let hosts = std::fs::read_to_string(hostfile("flags", "")).unwrap();
+    let peers = hosts.trim().replace('\n', ",");
+    let children: Vec<_> = (0..3)
+        .map(|rank| {
+            ternion()
+                .args([
+                    "demo",
+                    "--elements",
+                    "20",
+                    "--rank",
+                    &rank.to_string(),
+                    "--peers",
+                    &peers,
+                ])
+                .args(["--session", "0123456789abcdef0123456789abcdef"])
+                .env_remove("TERNION_RANK")
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "{stdout}\n{stderr}");
+        assert!(stdout.contains("all results correct"), "{stdout}");
+    }
+}

@@ -15,10 +15,15 @@ pub struct DemoArgs {
     /// Seed of the private inputs (the protocol's own randomness is always fresh).
     #[arg(long, default_value_t = 2026)]
     input_seed: u64,
+    /// Run as one party of a job (set by `ternion run`, or given as flags on
+    /// each machine); without a rank, three local parties are started.
+    #[command(flatten)]
+    party: ternion::ConfigArgs,
 }
 
-fn party(args: &DemoArgs) -> Result<bool, String> {
-    let p = Party::from_env().map_err(|e| e.to_string())?;
+fn party(args: DemoArgs) -> Result<bool, String> {
+    let config = args.party.resolve().map_err(|e| e.to_string())?;
+    let p = Party::connect(&config).map_err(|e| e.to_string())?;
     let mut input_seed = [0u8; 32];
     input_seed[..8].copy_from_slice(&args.input_seed.to_le_bytes());
     let input = demo_inputs(input_seed, p.rank(), args.elements);
@@ -53,10 +58,11 @@ fn party(args: &DemoArgs) -> Result<bool, String> {
     Ok(correct)
 }
 
-/// `ternion demo`: as a party when started by `ternion run`, else launches three.
+/// `ternion demo`: as one party when given a rank (by `ternion run`'s
+/// environment or a flag), else launches three local parties.
 pub fn main(args: DemoArgs) -> Result<ExitCode, String> {
-    if std::env::var_os("TERNION_RANK").is_some() {
-        return Ok(if party(&args)? {
+    if args.party.layer.rank.is_some() {
+        return Ok(if party(args)? {
             ExitCode::SUCCESS
         } else {
             ExitCode::FAILURE
