@@ -296,6 +296,23 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
         }
     }
 
+    /// Aborts the job: an abort frame carrying `code` goes out on every live
+    /// link ahead of queued messages, and no new operation is accepted. Poll
+    /// until [`Endpoint::abort_sent`] before ending the process.
+    pub fn abort(&mut self, code: i32) {
+        self.closing = true;
+        for link in self.links.iter_mut().flatten() {
+            if link.socket.is_some() && matches!(link.state, LinkState::Established | LinkState::Closing) {
+                link.push_urgent(OutItem::Abort { code });
+            }
+        }
+    }
+
+    /// True once every abort frame has been written (or its link is gone).
+    pub fn abort_sent(&self) -> bool {
+        self.links.iter().flatten().all(|l| l.socket.is_none() || !l.abort_pending())
+    }
+
     /// Makes all progress possible now without blocking. Returns true if
     /// anything moved or changed state.
     pub fn poll<N: Network<Socket = S>>(&mut self, net: &mut N, now: Instant) -> bool {
@@ -526,6 +543,7 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
         let flushed = link.flush(|w| match w {
             Written::Hello => hello_out = true,
             Written::Close => close_out = true,
+            Written::Abort => {}
             Written::Data { id, tag, buf, len } => {
                 requests.complete_send(id, buf, Ok(Status { peer, tag, len }))
             }
@@ -772,6 +790,9 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
                 link.rx_phase = RxPhase::Payload {
                     frame_left: repr.len as usize,
                 };
+            }
+            FrameKind::Abort => {
+                return Err(LinkError::PeerAborted { code: repr.aux as i64 as i32 });
             }
             FrameKind::Close => {
                 if link.inbound.is_some() {

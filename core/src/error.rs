@@ -49,6 +49,11 @@ pub enum LinkError {
     UnexpectedQueueFull,
     /// The peer closed the link in order; nothing more will arrive.
     Closed,
+    /// The peer's application aborted the job with this exit code.
+    PeerAborted {
+        /// The code the application passed to abort.
+        code: i32,
+    },
 }
 
 impl fmt::Display for LinkError {
@@ -77,6 +82,7 @@ impl fmt::Display for LinkError {
                 )
             }
             LinkError::Closed => write!(f, "peer closed the link"),
+            LinkError::PeerAborted { code } => write!(f, "peer aborted the job with code {code}"),
         }
     }
 }

@@ -47,6 +47,7 @@ pub(crate) enum OutItem<Tx> {
     Hello([u8; HELLO_LEN]),
     Data { id: RequestId, tag: u32, buf: Tx },
     Close { reason: u64 },
+    Abort { code: i32 },
 }
 
 /// An item that has been written in full.
@@ -59,6 +60,7 @@ pub(crate) enum Written<Tx> {
         len: u64,
     },
     Close,
+    Abort,
 }
 
 /// The message currently arriving on a link.
@@ -167,6 +169,17 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
         }
     }
 
+    /// Queues `item` to go out next, after whatever item is half written.
+    pub fn push_urgent(&mut self, item: OutItem<Tx>) {
+        let at = usize::from(self.tx_head_sent > 0).min(self.tx.len());
+        self.tx.insert(at, item);
+    }
+
+    /// True if an abort frame is still waiting to be written.
+    pub fn abort_pending(&self) -> bool {
+        self.tx.iter().any(|i| matches!(i, OutItem::Abort { .. }))
+    }
+
     /// True when nothing is queued for writing.
     pub fn tx_idle(&self) -> bool {
         self.tx.is_empty()
@@ -184,7 +197,7 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
                 let len = buf.as_ref().len();
                 len.div_ceil(self.frame_payload).max(1) as u64
             }
-            OutItem::Close { .. } => 1,
+            OutItem::Close { .. } | OutItem::Abort { .. } => 1,
         }
     }
 
@@ -194,7 +207,7 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
             OutItem::Data { buf, .. } => {
                 self.frames_in(item) as usize * FRAME_HEADER_LEN + buf.as_ref().len()
             }
-            OutItem::Close { .. } => FRAME_HEADER_LEN,
+            OutItem::Close { .. } | OutItem::Abort { .. } => FRAME_HEADER_LEN,
         }
     }
 
@@ -267,7 +280,9 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
                     let end = (start + self.frame_payload).min(data.len());
                     (&self.header_scratch[slot][..], &data[start..end])
                 }
-                OutItem::Close { .. } => (&self.header_scratch[slot][..], &[]),
+                OutItem::Close { .. } | OutItem::Abort { .. } => {
+                    (&self.header_scratch[slot][..], &[])
+                }
             };
             let (head, body) = if skip < head.len() {
                 (&head[skip..], body)
@@ -313,6 +328,14 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
                 tag: 0,
                 aux: *reason,
             },
+            OutItem::Abort { code } => FrameRepr {
+                kind: FrameKind::Abort,
+                len: 0,
+                seq,
+                tag: 0,
+                aux: i64::from(*code) as u64,
+            },
+            // Never framed: write_once sends a hello as it is.
             OutItem::Hello(_) => FrameRepr {
                 kind: FrameKind::Close,
                 len: 0,
@@ -343,6 +366,7 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
                     written(Written::Data { id, tag, buf, len })
                 }
                 Some(OutItem::Close { .. }) => written(Written::Close),
+                Some(OutItem::Abort { .. }) => written(Written::Abort),
                 None => return,
             }
         }

@@ -15,6 +15,19 @@ pub struct RequestId {
     generation: u32,
 }
 
+impl RequestId {
+    /// The handle as one integer (never 0), for handles that cross a C ABI.
+    pub fn to_bits(self) -> u64 {
+        ((u64::from(self.generation) << 32) | u64::from(self.index)).wrapping_add(1)
+    }
+
+    /// The handle [`RequestId::to_bits`] produced, or `None` for 0.
+    pub fn from_bits(bits: u64) -> Option<RequestId> {
+        let raw = bits.checked_sub(1)?;
+        Some(RequestId { index: raw as u32, generation: (raw >> 32) as u32 })
+    }
+}
+
 /// What a completed operation moved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Status {
@@ -257,6 +270,15 @@ mod test {
         assert_eq!(reqs.is_complete(a), Err(Error::UnknownRequest));
         assert_eq!(reqs.is_complete(b), Ok(false));
         assert_eq!(reqs.live(), 1);
+    }
+
+    #[test]
+    fn handles_round_trip_through_bits() {
+        let mut reqs: Requests<u8, u8> = Requests::new();
+        let a = reqs.insert_send();
+        assert_ne!(a.to_bits(), 0);
+        assert_eq!(RequestId::from_bits(a.to_bits()), Some(a));
+        assert_eq!(RequestId::from_bits(0), None);
     }
 
     #[test]

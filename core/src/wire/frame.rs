@@ -24,6 +24,8 @@ pub enum FrameKind {
     Data = 1,
     /// The sender will send nothing more on this link; `aux` is a reason code.
     Close = 2,
+    /// The sender's application aborted the job; `aux` is its exit code.
+    Abort = 3,
 }
 
 impl FrameKind {
@@ -31,6 +33,7 @@ impl FrameKind {
         match v {
             1 => Ok(FrameKind::Data),
             2 => Ok(FrameKind::Close),
+            3 => Ok(FrameKind::Abort),
             other => Err(WireError::UnknownKind(other)),
         }
     }
@@ -109,7 +112,8 @@ pub struct FrameRepr {
     pub seq: u64,
     /// Message tag (zero for control frames).
     pub tag: u32,
-    /// Kind-specific: a data frame's whole message length, a close frame's reason.
+    /// Kind-specific: a data frame's whole message length, a close frame's
+    /// reason, an abort frame's exit code (an `i32`, sign-extended).
     pub aux: u64,
 }
 
@@ -138,7 +142,7 @@ impl FrameRepr {
         }
         let consistent = match kind {
             FrameKind::Data => u64::from(repr.len) <= repr.aux,
-            FrameKind::Close => repr.len == 0 && repr.tag == 0,
+            FrameKind::Close | FrameKind::Abort => repr.len == 0 && repr.tag == 0,
         };
         if !consistent {
             return Err(WireError::Inconsistent);
