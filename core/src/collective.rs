@@ -15,6 +15,10 @@ pub const OPEN_TAG: u32 = FIRST_RESERVED_TAG + 1;
 pub const REVEAL_TAG: u32 = FIRST_RESERVED_TAG + 2;
 /// Tag of a ring exchange (send to predecessor, receive from successor).
 pub const EXCHANGE_TAG: u32 = FIRST_RESERVED_TAG + 3;
+/// Tag of a broadcast from a root to the other two parties.
+pub const BCAST_TAG: u32 = FIRST_RESERVED_TAG + 4;
+/// Tag of the contributions to a reduction.
+pub const REDUCE_TAG: u32 = FIRST_RESERVED_TAG + 5;
 
 /// How shares of a secret combine into its value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

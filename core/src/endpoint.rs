@@ -302,7 +302,9 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
     pub fn abort(&mut self, code: i32) {
         self.closing = true;
         for link in self.links.iter_mut().flatten() {
-            if link.socket.is_some() && matches!(link.state, LinkState::Established | LinkState::Closing) {
+            if link.socket.is_some()
+                && matches!(link.state, LinkState::Established | LinkState::Closing)
+            {
                 link.push_urgent(OutItem::Abort { code });
             }
         }
@@ -310,7 +312,10 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
 
     /// True once every abort frame has been written (or its link is gone).
     pub fn abort_sent(&self) -> bool {
-        self.links.iter().flatten().all(|l| l.socket.is_none() || !l.abort_pending())
+        self.links
+            .iter()
+            .flatten()
+            .all(|l| l.socket.is_none() || !l.abort_pending())
     }
 
     /// Makes all progress possible now without blocking. Returns true if
@@ -792,7 +797,9 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
                 };
             }
             FrameKind::Abort => {
-                return Err(LinkError::PeerAborted { code: repr.aux as i64 as i32 });
+                return Err(LinkError::PeerAborted {
+                    code: repr.aux as i64 as i32,
+                });
             }
             FrameKind::Close => {
                 if link.inbound.is_some() {

@@ -24,7 +24,10 @@ impl RequestId {
     /// The handle [`RequestId::to_bits`] produced, or `None` for 0.
     pub fn from_bits(bits: u64) -> Option<RequestId> {
         let raw = bits.checked_sub(1)?;
-        Some(RequestId { index: raw as u32, generation: (raw >> 32) as u32 })
+        Some(RequestId {
+            index: raw as u32,
+            generation: (raw >> 32) as u32,
+        })
     }
 }
 

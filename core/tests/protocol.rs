@@ -673,9 +673,18 @@ fn random_bytes_from_strangers_and_peers_never_panic_or_spread() {
 #[test]
 fn an_abort_reaches_both_peers_with_its_code() {
     let mut t = Trio::established();
-    let message = t.ep(0).irecv(Source::Rank(r(1)), TagFilter::Any, vec![0; 1 << 20]).unwrap();
-    let waiting0 = t.ep(0).irecv(Source::Rank(r(1)), TagFilter::Any, vec![0; 8]).unwrap();
-    let waiting2 = t.ep(2).irecv(Source::Rank(r(0)), TagFilter::Any, vec![0; 8]).unwrap();
+    let message = t
+        .ep(0)
+        .irecv(Source::Rank(r(1)), TagFilter::Any, vec![0; 1 << 20])
+        .unwrap();
+    let waiting0 = t
+        .ep(0)
+        .irecv(Source::Rank(r(1)), TagFilter::Any, vec![0; 8])
+        .unwrap();
+    let waiting2 = t
+        .ep(2)
+        .irecv(Source::Rank(r(0)), TagFilter::Any, vec![0; 8])
+        .unwrap();
     t.ep(1).isend(r(0), 0, vec![1; 1 << 20]).unwrap();
     t.ep(1).isend(r(0), 0, vec![2; 8]).unwrap();
     t.step();
@@ -688,8 +697,17 @@ fn an_abort_reaches_both_peers_with_its_code() {
     // The message already on the wire arrives whole; the abort overtakes the
     // one still queued, and the receive waiting for it fails with the code.
     assert_eq!(t.recv_bytes(0, message).1, 1 << 20);
-    assert_eq!(t.wait(0, waiting0).result.unwrap_err(), Error::Link { peer: r(1), reason: aborted });
+    assert_eq!(
+        t.wait(0, waiting0).result.unwrap_err(),
+        Error::Link {
+            peer: r(1),
+            reason: aborted
+        }
+    );
     // Rank 2's receive from rank 0 is untouched by rank 1's abort.
     assert_eq!(t.ep(2).is_complete(waiting2), Ok(false));
-    assert_eq!(t.ep(1).isend(r(0), 0, vec![]).unwrap_err(), Error::EndpointClosed);
+    assert_eq!(
+        t.ep(1).isend(r(0), 0, vec![]).unwrap_err(),
+        Error::EndpointClosed
+    );
 }

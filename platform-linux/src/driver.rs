@@ -23,7 +23,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
 use ternion_core::socket::Notify;
-use ternion_core::{Clock, Endpoint, Event, Instant};
+use ternion_core::{Clock, Endpoint, Event, Instant, LinkError};
 
 /// The core endpoint as the Linux backend instantiates it.
 pub type CoreEndpoint = Endpoint<TcpSocket, SendBuf, RecvBuf>;
@@ -48,6 +48,8 @@ pub struct Engine {
     poller_active: bool,
     /// Threads waiting for the active poller's round to end.
     followers: usize,
+    /// A peer's abort ends this process with the peer's code (MPI semantics).
+    exit_on_peer_abort: bool,
 }
 
 impl Engine {
@@ -55,6 +57,16 @@ impl Engine {
         let moved = self.endpoint.poll(&mut self.network, now);
         while let Some(event) = self.endpoint.poll_event() {
             log_event(&event);
+            if let Event::LinkFailed {
+                peer,
+                reason: LinkError::PeerAborted { code },
+            } = event
+            {
+                if self.exit_on_peer_abort {
+                    eprintln!("ternion: {peer} aborted the job with code {code}; exiting");
+                    std::process::exit(code);
+                }
+            }
         }
         moved
     }
@@ -137,6 +149,7 @@ impl Driver {
                 network,
                 poller_active: false,
                 followers: 0,
+                exit_on_peer_abort: false,
             }),
             followers_cv: Condvar::new(),
             comm_cv: Condvar::new(),
@@ -185,6 +198,12 @@ impl Driver {
         let now = self.now();
         while engine.progress(now) {}
         out
+    }
+
+    /// From now on a peer's abort ends this process with the peer's code,
+    /// whichever thread is driving when the abort frame arrives.
+    pub fn exit_when_peers_abort(&self) {
+        self.lock().exit_on_peer_abort = true;
     }
 
     /// Reads the endpoint's state without making progress.

@@ -17,6 +17,7 @@
 //! a clock, a waker and the threads that drive the core.
 
 mod buffer;
+mod c_backend;
 mod clock;
 pub mod config;
 mod driver;

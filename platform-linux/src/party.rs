@@ -28,8 +28,8 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// One party of a three-party job, connected to the other two.
 pub struct Party {
-    driver: Arc<Driver>,
-    comm_thread: Option<JoinHandle<()>>,
+    pub(crate) driver: Arc<Driver>,
+    comm_thread: Mutex<Option<JoinHandle<()>>>,
     rank: Rank,
     /// Reused receive space for open and reveal (u64 for alignment).
     scratch: Mutex<Vec<u64>>,
@@ -86,7 +86,7 @@ impl Party {
             Driver::start(CoreEndpoint::new(core_config, Default::default()), network)?;
         let party = Party {
             driver,
-            comm_thread: Some(thread),
+            comm_thread: Mutex::new(Some(thread)),
             rank: config.rank,
             scratch: Mutex::new(Vec::new()),
         };
@@ -162,7 +162,7 @@ impl Party {
     }
 
     /// Blocks until every request in `ids` is complete and takes them all.
-    fn wait_ids(&self, ids: &[RequestId]) -> Vec<Completion<SendBuf, RecvBuf>> {
+    pub(crate) fn wait_ids(&self, ids: &[RequestId]) -> Vec<Completion<SendBuf, RecvBuf>> {
         let mut first_pending = 0;
         self.driver
             .drive_until(None, |ep| {
@@ -516,12 +516,19 @@ impl Party {
 
     /// Closes in order: queued sends are flushed, every link exchanges close
     /// frames, and the communication thread stops.
-    pub fn close(mut self) -> Result<()> {
+    pub fn close(self) -> Result<()> {
         self.shut_down()
     }
 
-    fn shut_down(&mut self) -> Result<()> {
-        let Some(thread) = self.comm_thread.take() else {
+    /// Closes in order (see [`Party::close`]) through a shared reference;
+    /// later calls do nothing.
+    pub(crate) fn shut_down(&self) -> Result<()> {
+        let taken = self
+            .comm_thread
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        let Some(thread) = taken else {
             return Ok(());
         };
         self.driver.with(|ep| ep.close());

@@ -101,7 +101,7 @@ fn a_party_that_dies_fails_the_job_naming_it() {
     }
     assert!(stderr.contains("link to rank 1"), "{stderr}");
     assert!(
-        stderr.contains("job failed: rank 1 failed first"),
+        stderr.contains("job failed with exit code 7; rank 1 was the first to exit"),
         "{stderr}"
     );
 }

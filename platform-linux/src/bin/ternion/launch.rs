@@ -192,7 +192,9 @@ pub fn supervise(children: Vec<(usize, Child)>, raw: bool) -> ExitCode {
     match first_failure {
         None => ExitCode::SUCCESS,
         Some((rank, code)) => {
-            eprintln!("ternion run: job failed: rank {rank} failed first");
+            eprintln!(
+                "ternion run: job failed with exit code {code}; rank {rank} was the first to exit"
+            );
             ExitCode::from(u8::try_from(code).ok().filter(|&c| c != 0).unwrap_or(1))
         }
     }

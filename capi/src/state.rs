@@ -1,0 +1,58 @@
+//! The one party a C program talks through, created by its init call.
+
+use crate::backend::Backend;
+use alloc::string::String;
+use core::sync::atomic::{AtomicBool, Ordering};
+
+/// The process-wide party behind the C entry points.
+pub struct Global<B> {
+    party: spin::Once<Result<B, String>>,
+    finalized: AtomicBool,
+}
+
+impl<B: Backend> Default for Global<B> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<B: Backend> Global<B> {
+    /// Nothing connected yet.
+    pub const fn new() -> Self {
+        Global {
+            party: spin::Once::new(),
+            finalized: AtomicBool::new(false),
+        }
+    }
+
+    /// The party, if initialized successfully and not finalized.
+    pub fn get(&self) -> Option<&B> {
+        if self.finalized.load(Ordering::Acquire) {
+            return None;
+        }
+        self.party.get().and_then(|r| r.as_ref().ok())
+    }
+
+    /// Connects on the first call; every call returns that first outcome.
+    pub fn init(&self, connect: impl FnOnce() -> Result<B, String>) -> Result<&B, &str> {
+        self.party
+            .call_once(connect)
+            .as_ref()
+            .map_err(String::as_str)
+    }
+
+    /// True once init has been called (successfully or not).
+    pub fn initialized(&self) -> bool {
+        self.party.is_completed()
+    }
+
+    /// Marks the party finalized: later calls find no party.
+    pub fn finalize(&self) {
+        self.finalized.store(true, Ordering::Release);
+    }
+
+    /// True once finalized.
+    pub fn finalized(&self) -> bool {
+        self.finalized.load(Ordering::Acquire)
+    }
+}

@@ -1,0 +1,140 @@
+//! The Linux party as the backend of the C API and MPI subset
+//! (`ternion-capi`), which the `libternion` and `libternion_mpi` libraries
+//! export.
+
+use crate::buffer::{Lent, LentMut, RecvBuf, SendBuf};
+use crate::config::{parse_session, Config};
+use crate::party::Party;
+use std::fmt;
+use std::time::Duration;
+use ternion_capi::Backend;
+use ternion_core::{Error, LinkStats, Rank, RequestId, Source, Status, TagFilter};
+
+/// How long an aborting party waits for its abort frames to leave.
+const ABORT_FLUSH: Duration = Duration::from_secs(2);
+
+/// Non-blocking operations at least this large get the communication thread's help.
+const BACKGROUND_MIN_BYTES: usize = 64 * 1024;
+
+impl Party {
+    fn posted(&self, id: Result<RequestId, Error>, len: usize) -> Result<RequestId, Error> {
+        if id.is_ok() && len >= BACKGROUND_MIN_BYTES {
+            self.driver.request_background_progress();
+        }
+        id
+    }
+}
+
+impl Backend for Party {
+    fn connect_from_env() -> Result<Self, String> {
+        Party::from_env().map_err(|e| e.to_string())
+    }
+
+    fn connect_explicit(rank: u8, peers: [&str; 3], session: Option<&str>) -> Result<Self, String> {
+        let config = Config {
+            rank: Rank::new(rank).ok_or_else(|| format!("rank {rank} is not 0, 1 or 2"))?,
+            peers: peers.map(str::to_owned),
+            session: match session {
+                Some(hex) => parse_session(hex).map_err(|e| e.to_string())?,
+                None => {
+                    crate::config::ConfigLayer {
+                        rank: Some(rank),
+                        peers: Some(peers.iter().map(|p| p.to_string()).collect()),
+                        ..Default::default()
+                    }
+                    .finish()
+                    .map_err(|e| e.to_string())?
+                    .session
+                }
+            },
+            connect_timeout: Duration::from_secs(30),
+        };
+        Party::connect(&config).map_err(|e| e.to_string())
+    }
+
+    fn rank(&self) -> Rank {
+        Party::rank(self)
+    }
+
+    unsafe fn start_send(
+        &self,
+        peer: Rank,
+        tag: u32,
+        data: *const u8,
+        len: usize,
+    ) -> Result<RequestId, Error> {
+        let bytes = if len == 0 {
+            &[][..]
+        } else {
+            // SAFETY: the caller guarantees `len` valid bytes at `data` until completion.
+            unsafe { std::slice::from_raw_parts(data, len) }
+        };
+        // SAFETY: as above; the request holds the view until it completes.
+        let buf = SendBuf::Borrowed(unsafe { Lent::new(bytes) });
+        let id = self.driver.with(|ep| ep.isend(peer, tag, buf));
+        self.posted(id, len)
+    }
+
+    unsafe fn start_recv(
+        &self,
+        source: Source,
+        tag: TagFilter,
+        out: *mut u8,
+        len: usize,
+    ) -> Result<RequestId, Error> {
+        let bytes = if len == 0 {
+            &mut [][..]
+        } else {
+            // SAFETY: the caller guarantees `len` writable bytes at `out`, untouched by
+            // anyone else, until completion.
+            unsafe { std::slice::from_raw_parts_mut(out, len) }
+        };
+        // SAFETY: as above.
+        let buf = RecvBuf::Borrowed(unsafe { LentMut::new(bytes) });
+        let id = self.driver.with(|ep| ep.irecv(source, tag, buf));
+        self.posted(id, len)
+    }
+
+    fn poll_complete(&self, id: RequestId) -> bool {
+        self.driver.with(|ep| ep.is_complete(id).unwrap_or(true))
+    }
+
+    fn wait_all(&self, ids: &[RequestId]) -> Vec<Result<Status, Error>> {
+        self.wait_ids(ids).into_iter().map(|c| c.result).collect()
+    }
+
+    fn abort(&self, code: i32) -> ! {
+        self.driver.with(|ep| ep.abort(code));
+        let deadline = self.driver.now() + ABORT_FLUSH;
+        self.driver
+            .drive_until(Some(deadline), |ep| ep.abort_sent().then_some(()));
+        std::process::exit(code)
+    }
+
+    fn exit_when_peers_abort(&self) {
+        self.driver.exit_when_peers_abort();
+    }
+
+    fn exit_process(code: i32) -> ! {
+        std::process::exit(code)
+    }
+
+    fn close(&self) -> Result<(), Error> {
+        self.shut_down().map_err(|e| match e {
+            crate::Error::Protocol(p) => p,
+            _ => Error::EndpointClosed,
+        })
+    }
+
+    fn seconds(&self) -> f64 {
+        self.driver.now().as_micros() as f64 / 1e6
+    }
+
+    fn stats(&self, peer: Rank) -> LinkStats {
+        Party::stats(self, peer)
+    }
+
+    fn report(args: fmt::Arguments<'_>) {
+        eprintln!("{args}");
+    }
+}
