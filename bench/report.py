@@ -25,8 +25,13 @@ import platform
 import statistics
 import sys
 
-SYSTEMS = ["ternion", "openmpi_tcp", "raw_tcp"]
-LABELS = {"ternion": "ternion", "openmpi_tcp": "OpenMPI (TCP)", "raw_tcp": "raw TCP"}
+SYSTEMS = ["ternion", "ternion_mpi", "openmpi_tcp", "raw_tcp"]
+LABELS = {
+    "ternion": "ternion",
+    "ternion_mpi": "ternion MPI drop-in",
+    "openmpi_tcp": "OpenMPI (TCP)",
+    "raw_tcp": "raw TCP",
+}
 SIZES = [1 << 10, 16 << 10, 256 << 10, 4 << 20, 32 << 20, 128 << 20]
 ELEMENTS = 1 << 20
 MIB128 = 128 << 20
@@ -38,6 +43,13 @@ TARGETS = [
     ("throughput_vs_raw_128mib", ">=", 0.9),
     ("rounds_64x1m", "<=", 0.8),
     ("overlap", "<=", 1.1),
+    # The MPI drop-in: the OpenMPI benchmark program itself, rebuilt with
+    # ternion-mpicc, against OpenMPI and against ternion's native API.
+    ("mpi_latency_8b", "<=", 0.8),
+    ("mpi_throughput_128mib", ">=", 1.2),
+    ("mpi_rounds_64x1m", "<=", 0.8),
+    ("mpi_vs_native_latency_8b", "<=", 1.05),
+    ("mpi_vs_native_throughput_128mib", ">=", 0.95),
 ]
 
 # Headline metrics: (key, label, unit, getter).
@@ -162,7 +174,7 @@ def cores():
 
 
 def compute_ratios(med):
-    t, m, r = med["ternion"], med["openmpi_tcp"], med["raw_tcp"]
+    t, d, m, r = med["ternion"], med["ternion_mpi"], med["openmpi_tcp"], med["raw_tcp"]
     tp = lambda d: _tp(MIB128)(d)  # noqa: E731
     ratios = {
         "latency_8b": t["latency_8b"]["mean_us"] / m["latency_8b"]["mean_us"],
@@ -170,6 +182,11 @@ def compute_ratios(med):
         "throughput_vs_raw_128mib": tp(t) / tp(r),
         "rounds_64x1m": t["rounds_64x1m"]["median_s"] / m["rounds_64x1m"]["median_s"],
         "overlap": t["overlap"]["ratio"],
+        "mpi_latency_8b": d["latency_8b"]["mean_us"] / m["latency_8b"]["mean_us"],
+        "mpi_throughput_128mib": tp(d) / tp(m),
+        "mpi_rounds_64x1m": d["rounds_64x1m"]["median_s"] / m["rounds_64x1m"]["median_s"],
+        "mpi_vs_native_latency_8b": d["latency_8b"]["mean_us"] / t["latency_8b"]["mean_us"],
+        "mpi_vs_native_throughput_128mib": tp(d) / tp(t),
         # Informative, no target.
         "open_1m": t["open_1m"]["median_s"] / m["open_1m"]["median_s"],
         "latency_8b_vs_raw": t["latency_8b"]["mean_us"] / r["latency_8b"]["mean_us"],
@@ -263,6 +280,11 @@ def render_md(report):
         "throughput_vs_raw_128mib": "ternion / raw TCP, MiB/s at 128 MiB",
         "rounds_64x1m": "ternion / OpenMPI, rounds total time",
         "overlap": "ternion overlap ratio",
+        "mpi_latency_8b": "MPI drop-in / OpenMPI, mean 8 B latency",
+        "mpi_throughput_128mib": "MPI drop-in / OpenMPI, MiB/s at 128 MiB",
+        "mpi_rounds_64x1m": "MPI drop-in / OpenMPI, rounds total time",
+        "mpi_vs_native_latency_8b": "MPI drop-in / native ternion, mean 8 B latency",
+        "mpi_vs_native_throughput_128mib": "MPI drop-in / native ternion, MiB/s at 128 MiB",
     }
     for name, t in report["ratios"]["targets"].items():
         out.append(

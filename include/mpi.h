@@ -9,7 +9,8 @@
  * between a pair with the same tag arrive in order; a receive shorter than
  * its message is MPI_ERR_TRUNCATE. The only communicator is MPI_COMM_WORLD
  * (3 ranks); a rank cannot message itself. Errors use MPI's default handler:
- * the call prints what failed, naming the rank, and aborts the job.
+ * the call prints what failed, naming the rank, and aborts the job, unless
+ * MPI_Comm_set_errhandler selected MPI_ERRORS_RETURN.
  * MPI_Abort ends all three parties with the given code.
  */
 #ifndef TERNION_MPI_H
@@ -25,6 +26,7 @@ typedef int MPI_Comm;
 typedef int MPI_Datatype;
 typedef int MPI_Op;
 typedef int64_t MPI_Request;
+typedef int MPI_Errhandler;
 
 typedef struct MPI_Status {
     int MPI_SOURCE;
@@ -42,6 +44,8 @@ typedef struct MPI_Status {
 #define MPI_STATUS_IGNORE ((MPI_Status *)0)
 #define MPI_STATUSES_IGNORE ((MPI_Status *)0)
 #define MPI_MAX_ERROR_STRING 256
+#define MPI_ERRORS_ARE_FATAL ((MPI_Errhandler)1) /* the default */
+#define MPI_ERRORS_RETURN ((MPI_Errhandler)2)
 
 /* Datatypes: C long is 64-bit on the (LP64) platforms ternion supports. */
 #define MPI_CHAR ((MPI_Datatype)1)
@@ -130,6 +134,7 @@ int MPI_Reduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datat
 int MPI_Allreduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op,
                   MPI_Comm comm);
 
+int MPI_Comm_set_errhandler(MPI_Comm comm, MPI_Errhandler errhandler);
 double MPI_Wtime(void);
 int MPI_Error_string(int errorcode, char *string, int *resultlen);
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Benchmarks ternion against OpenMPI (TCP) and raw TCP sockets, three
-# parties on this machine over loopback.
+# Benchmarks ternion (its Rust API, and its MPI drop-in running the OpenMPI
+# benchmark program unchanged) against OpenMPI (TCP) and raw TCP sockets,
+# three parties on this machine over loopback.
 #
 #   scripts/bench.sh [--quick] [--runs N]
 #
@@ -84,6 +85,8 @@ ternion="${CARGO_TARGET_DIR:-$root/target}/release/ternion"
 
 log "building C baselines into $out"
 mpicc -O2 -Wall -Wextra -o "$out/mpi_bench" bench/mpi_bench.c
+# The same MPI program, rebuilt against ternion's MPI drop-in.
+"${ternion}-mpicc" -O2 -Wall -Wextra -o "$out/mpi_bench_ternion" bench/mpi_bench.c
 cc -O2 -pthread -Wall -Wextra -o "$out/raw_tcp_bench" bench/raw_tcp_bench.c
 
 # --- Runs ------------------------------------------------------------------
@@ -130,6 +133,8 @@ run_one() {
 for i in $(seq 1 "$runs"); do
     # Interleaved so that machine noise hits all three systems alike.
     run_one ternion "$i" "$ternion" bench --json ${qflag[@]+"${qflag[@]}"}
+    run_one ternion_mpi "$i" env BENCH_SYSTEM=ternion_mpi "$ternion" run -n 3 --raw-output -- \
+        "$out/mpi_bench_ternion" ${qflag[@]+"${qflag[@]}"}
     run_one openmpi_tcp "$i" "${mpirun_cmd[@]}" "$out/mpi_bench" ${qflag[@]+"${qflag[@]}"}
     run_one raw_tcp "$i" "$out/raw_tcp_bench" ${qflag[@]+"${qflag[@]}"}
 done

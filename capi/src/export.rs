@@ -15,7 +15,9 @@ macro_rules! export_mpi {
         const _: () = {
             use ::core::ffi::{c_char, c_int, c_void};
             use $crate::mpi::calls as mpi;
-            use $crate::mpi::types::{MPI_Comm, MPI_Datatype, MPI_Op, MPI_Request, MPI_Status};
+            use $crate::mpi::types::{
+                MPI_Comm, MPI_Datatype, MPI_Errhandler, MPI_Op, MPI_Request, MPI_Status,
+            };
 
             /// `MPI_Init`: connects with the configuration `ternion run` provides.
             #[no_mangle]
@@ -232,6 +234,14 @@ macro_rules! export_mpi {
                     None,
                     comm,
                 )
+            }
+            /// `MPI_Comm_set_errhandler`.
+            #[no_mangle]
+            pub extern "C" fn MPI_Comm_set_errhandler(
+                comm: MPI_Comm,
+                handler: MPI_Errhandler,
+            ) -> c_int {
+                mpi::set_errhandler::<$backend>(&$global, comm, handler)
             }
             /// `MPI_Wtime`.
             #[no_mangle]

@@ -8,6 +8,7 @@ use core::sync::atomic::{AtomicBool, Ordering};
 pub struct Global<B> {
     party: spin::Once<Result<B, String>>,
     finalized: AtomicBool,
+    errors_return: AtomicBool,
 }
 
 impl<B: Backend> Default for Global<B> {
@@ -22,6 +23,7 @@ impl<B: Backend> Global<B> {
         Global {
             party: spin::Once::new(),
             finalized: AtomicBool::new(false),
+            errors_return: AtomicBool::new(false),
         }
     }
 
@@ -49,6 +51,17 @@ impl<B: Backend> Global<B> {
     /// Marks the party finalized: later calls find no party.
     pub fn finalize(&self) {
         self.finalized.store(true, Ordering::Release);
+    }
+
+    /// Chooses between MPI's two error handlers: return error codes
+    /// (`MPI_ERRORS_RETURN`) or abort the job (`MPI_ERRORS_ARE_FATAL`, the default).
+    pub fn set_errors_return(&self, on: bool) {
+        self.errors_return.store(on, Ordering::Release);
+    }
+
+    /// True if errors are returned rather than fatal.
+    pub fn errors_return(&self) -> bool {
+        self.errors_return.load(Ordering::Acquire)
     }
 
     /// True once finalized.

@@ -71,7 +71,7 @@ impl Backend for Party {
         };
         // SAFETY: as above; the request holds the view until it completes.
         let buf = SendBuf::Borrowed(unsafe { Lent::new(bytes) });
-        let id = self.driver.with(|ep| ep.isend(peer, tag, buf));
+        let id = self.driver.post(|ep| ep.isend(peer, tag, buf));
         self.posted(id, len)
     }
 
@@ -91,7 +91,7 @@ impl Backend for Party {
         };
         // SAFETY: as above.
         let buf = RecvBuf::Borrowed(unsafe { LentMut::new(bytes) });
-        let id = self.driver.with(|ep| ep.irecv(source, tag, buf));
+        let id = self.driver.post(|ep| ep.irecv(source, tag, buf));
         self.posted(id, len)
     }
 

@@ -1,10 +1,11 @@
 //! The MPI subset, written once over any [`Backend`].
 //!
 //! Errors follow MPI's default handler, `MPI_ERRORS_ARE_FATAL`: the call
-//! prints what failed, naming this party's rank, and aborts the whole job
-//! (so these functions return `MPI_SUCCESS` or not at all). Calls made
-//! before `MPI_Init` return `MPI_ERR_NOT_INITIALIZED`, as there is no job to
-//! abort yet.
+//! prints what failed, naming this party's rank, and aborts the whole job.
+//! After `MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN)` the
+//! error code is returned instead (a peer's abort still ends the process, as
+//! the job is over). Calls made before `MPI_Init` return
+//! `MPI_ERR_NOT_INITIALIZED`, as there is no job to abort yet.
 
 #![allow(clippy::missing_safety_doc, clippy::too_many_arguments)]
 
@@ -50,6 +51,7 @@ fn with_party<B: Backend>(
     };
     match body(party) {
         Ok(()) => code::MPI_SUCCESS,
+        Err((code, _)) if g.errors_return() => code,
         Err(failure) => fatal(party, call, failure),
     }
 }
@@ -776,6 +778,24 @@ pub unsafe fn reduce<B: Backend>(
             unsafe { core::slice::from_raw_parts_mut(recvbuf.cast::<u8>(), len) }
         };
         combine_in_rank_order(element, how, (me, &mine), [(a, &from_a), (b, &from_b)], out)
+    })
+}
+
+/// `MPI_Comm_set_errhandler` with `MPI_ERRORS_ARE_FATAL` or `MPI_ERRORS_RETURN`.
+pub fn set_errhandler<B: Backend>(g: &Global<B>, comm: MPI_Comm, handler: MPI_Errhandler) -> c_int {
+    with_party(g, "MPI_Comm_set_errhandler", |_| {
+        check_comm(comm)?;
+        match handler {
+            MPI_ERRORS_ARE_FATAL => g.set_errors_return(false),
+            MPI_ERRORS_RETURN => g.set_errors_return(true),
+            other => {
+                return Err(fail(
+                    code::MPI_ERR_ARG,
+                    alloc::format!("error handler {other}"),
+                ))
+            }
+        }
+        Ok(())
     })
 }
 

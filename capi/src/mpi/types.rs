@@ -13,6 +13,13 @@ pub type MPI_Datatype = c_int;
 pub type MPI_Op = c_int;
 /// A request handle: a core request id as an integer, 0 for none.
 pub type MPI_Request = i64;
+/// An error handler handle.
+pub type MPI_Errhandler = c_int;
+
+/// Errors end the job (the default).
+pub const MPI_ERRORS_ARE_FATAL: MPI_Errhandler = 1;
+/// Errors are returned as codes.
+pub const MPI_ERRORS_RETURN: MPI_Errhandler = 2;
 
 /// The only communicator: all three parties.
 pub const MPI_COMM_WORLD: MPI_Comm = 1;
