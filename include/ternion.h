@@ -93,7 +93,7 @@ int ternion_barrier(void);
 int ternion_close(void);
 
 const char *ternion_strerror(int code);
-int ternion_link_stats(int peer, ternion_link_stats *out);
+int ternion_get_link_stats(int peer, ternion_link_stats *out);
 
 #ifdef __cplusplus
 }

@@ -372,9 +372,9 @@ macro_rules! export_native {
             pub extern "C" fn ternion_strerror(code: c_int) -> *const c_char {
                 api::strerror(code).as_ptr()
             }
-            /// `ternion_link_stats`.
+            /// `ternion_get_link_stats`.
             #[no_mangle]
-            pub unsafe extern "C" fn ternion_link_stats(
+            pub unsafe extern "C" fn ternion_get_link_stats(
                 peer: c_int,
                 out: *mut LinkStatsC,
             ) -> c_int {

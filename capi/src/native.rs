@@ -555,7 +555,7 @@ pub struct LinkStatsC {
     pub messages_received: u64,
 }
 
-/// `ternion_link_stats`.
+/// `ternion_get_link_stats`.
 pub unsafe fn link_stats<B: Backend>(g: &Global<B>, to: c_int, out: *mut LinkStatsC) -> c_int {
     result((|| {
         let p = party(g)?;

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# C-level tests of what `cargo build --release` produces for C users:
+# the headers (as C and C++), libternion static and shared (found through
+# its pkg-config file), and the compiler wrappers. Ends with "N passed, M failed".
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+rel=target/release
+out=target/c-tests
+mkdir -p "$out"
+export PKG_CONFIG_PATH="$rel/pkgconfig"
+passed=0
+failed=0
+check() {
+    local name="$1"
+    shift
+    if "$@" >"$out/$name.log" 2>&1; then
+        echo "PASS $name"
+        passed=$((passed + 1))
+    else
+        echo "FAIL $name (log: $out/$name.log)"
+        tail -n 20 "$out/$name.log" | sed 's/^/    /'
+        failed=$((failed + 1))
+    fi
+}
+
+for hdr in mpi.h ternion.h; do
+    printf '#include <%s>\nint main(void) { return 0; }\n' "$hdr" >"$out/include-$hdr.c"
+    check "$hdr-as-c" cc -std=c11 -Wall -Wextra -Werror -pedantic -Iinclude -c "$out/include-$hdr.c" -o "$out/include.o"
+    check "$hdr-as-c++" c++ -std=c++17 -x c++ -Wall -Wextra -Werror -pedantic -Iinclude -c "$out/include-$hdr.c" -o "$out/include.o"
+done
+
+native_libs="$(pkg-config --static --libs-only-l ternion | sed 's/-lternion //')"
+# shellcheck disable=SC2046,SC2086
+check native-api-build-static cc -std=c11 -Wall -Wextra -Werror -O2 $(pkg-config --cflags ternion) \
+    -o "$out/native_api_static" tests/c/native_api.c "$rel/libternion.a" $native_libs
+# shellcheck disable=SC2046
+check native-api-build-shared cc -std=c11 -Wall -Wextra -Werror -O2 $(pkg-config --cflags ternion) \
+    -o "$out/native_api_shared" tests/c/native_api.c $(pkg-config --libs ternion) \
+    -Wl,-rpath,"$(pkg-config --variable=libdir ternion)"
+check native-api-run-static timeout 120 "$rel/ternion" run -n 3 -- "$out/native_api_static"
+check native-api-run-shared timeout 120 "$rel/ternion" run -n 3 -- "$out/native_api_shared"
+
+show_is_usable() {
+    local cmd
+    cmd="$("$rel/ternion-mpicc" -show -O2 prog.c -o prog)"
+    [[ "$cmd" == *"-I"*"include"* && "$cmd" == *"prog.c"* && "$cmd" == *"libternion_mpi.a"* ]] || {
+        echo "unexpected -show output: $cmd"
+        return 1
+    }
+    cmd="$("$rel/ternion-mpicxx" -show -c prog.cpp)"
+    [[ "$cmd" == c++* && "$cmd" != *"libternion_mpi.a"* ]] || {
+        echo "compile-only -show should not link: $cmd"
+        return 1
+    }
+}
+check wrapper-show show_is_usable
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
