@@ -12,6 +12,9 @@ missing=()
 command -v mpicc >/dev/null 2>&1 || missing+=(openmpi-bin libopenmpi-dev)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 command -v cc >/dev/null 2>&1 || missing+=(gcc)
+command -v c++ >/dev/null 2>&1 || missing+=(g++)
+command -v cmake >/dev/null 2>&1 || missing+=(cmake)
+command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
@@ -34,6 +37,10 @@ cargo build -p ternion-core --target x86_64-unknown-none
 
 step "tests"
 cargo test --workspace
+
+step "C libraries, headers, compiler wrappers (tests/c)"
+cargo build --release
+tests/c/run.sh
 
 step "benchmark smoke run (quick mode, no thresholds)"
 scripts/bench.sh --quick

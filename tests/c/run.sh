@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # C-level tests of what `cargo build --release` produces for C users:
 # the headers (as C and C++), libternion static and shared (found through
-# its pkg-config file), and the compiler wrappers. Ends with "N passed, M failed".
+# its pkg-config file), and the compiler wrappers, by hand and through
+# CMake's FindMPI. Ends with "N passed, M failed".
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -55,6 +56,17 @@ show_is_usable() {
     }
 }
 check wrapper-show show_is_usable
+
+cmake_findmpi() {
+    rm -rf target/cmake-findmpi
+    cmake -S tests/c/cmake -B target/cmake-findmpi \
+        -DMPI_C_COMPILER="$PWD/$rel/ternion-mpicc" -DMPI_CXX_COMPILER="$PWD/$rel/ternion-mpicxx"
+    grep -q "libternion_mpi" target/cmake-findmpi/CMakeCache.txt
+    cmake --build target/cmake-findmpi
+    timeout 60 "$rel/ternion" run -n 3 -- target/cmake-findmpi/ring_c
+    timeout 60 "$rel/ternion" run -n 3 -- target/cmake-findmpi/ring_cxx
+}
+check cmake-findmpi cmake_findmpi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
