@@ -42,6 +42,27 @@ check native-api-build-shared cc -std=c11 -Wall -Wextra -Werror -O2 $(pkg-config
 check native-api-run-static timeout 120 "$rel/ternion" run -n 3 -- "$out/native_api_static"
 check native-api-run-shared timeout 120 "$rel/ternion" run -n 3 -- "$out/native_api_shared"
 
+# shellcheck disable=SC2086
+check native-explicit-build cc -std=c11 -Wall -Wextra -Werror -O2 -Iinclude \
+    -o "$out/native_explicit" tests/c/native_explicit.c "$rel/libternion.a" $native_libs
+explicit_job() {
+    local ports
+    ports="$(python3 -c 'import socket
+socks = [socket.socket() for _ in range(3)]
+for s in socks: s.bind(("127.0.0.1", 0))
+print(" ".join("127.0.0.1:%d" % s.getsockname()[1] for s in socks))')"
+    local pids=()
+    for rank in 2 1 0; do
+        # shellcheck disable=SC2086
+        timeout 60 "$out/native_explicit" "$rank" $ports &
+        pids+=($!)
+    done
+    local status=0
+    for pid in "${pids[@]}"; do wait "$pid" || status=1; done
+    return "$status"
+}
+check native-explicit-run explicit_job
+
 show_is_usable() {
     local cmd
     cmd="$("$rel/ternion-mpicc" -show -O2 prog.c -o prog)"
