@@ -42,5 +42,8 @@ step "C libraries, headers, compiler wrappers (tests/c)"
 cargo build --release
 tests/c/run.sh
 
+step "MPI conformance: the same programs on OpenMPI and on ternion, byte-identical results (tests/mpi)"
+tests/mpi/run.sh differential
+
 step "benchmark smoke run (quick mode, no thresholds)"
 scripts/bench.sh --quick

@@ -147,35 +147,29 @@ fn buffer_ptr(buf: *const c_void, len: usize) -> Result<*const u8, Failure> {
     Ok(buf.cast())
 }
 
-/// Writes `status` where the caller asked for it.
+/// Writes `status` where the caller asked for it. `MPI_ERROR` is left as
+/// the caller had it: MPI sets that field only when a multiple-completion
+/// call returns `MPI_ERR_IN_STATUS`, never on success.
 unsafe fn store_status(out: *mut MPI_Status, status: &Status) {
     if !out.is_null() {
         // SAFETY: the caller passed a valid MPI_Status or MPI_STATUS_IGNORE (null).
         unsafe {
-            *out = MPI_Status {
-                MPI_SOURCE: status.peer.index() as c_int,
-                MPI_TAG: status.tag as c_int,
-                MPI_ERROR: code::MPI_SUCCESS,
-                ternion_reserved: 0,
-                ternion_bytes: status.len as i64,
-            }
-        };
+            (*out).MPI_SOURCE = status.peer.index() as c_int;
+            (*out).MPI_TAG = status.tag as c_int;
+            (*out).ternion_bytes = status.len as i64;
+        }
     }
 }
 
-/// An empty status, for null requests.
+/// The empty status of a null request (any source, any tag, no bytes).
 unsafe fn store_empty_status(out: *mut MPI_Status) {
     if !out.is_null() {
         // SAFETY: as in `store_status`.
         unsafe {
-            *out = MPI_Status {
-                MPI_SOURCE: MPI_ANY_SOURCE,
-                MPI_TAG: MPI_ANY_TAG,
-                MPI_ERROR: code::MPI_SUCCESS,
-                ternion_reserved: 0,
-                ternion_bytes: 0,
-            }
-        };
+            (*out).MPI_SOURCE = MPI_ANY_SOURCE;
+            (*out).MPI_TAG = MPI_ANY_TAG;
+            (*out).ternion_bytes = 0;
+        }
     }
 }
 
