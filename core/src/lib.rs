@@ -21,6 +21,7 @@ pub mod matching;
 pub mod mpc;
 pub mod rank;
 pub mod request;
+pub mod secure;
 pub mod socket;
 pub mod stats;
 pub mod testing;

@@ -1,0 +1,361 @@
+//! The secure channel: a Noise KK handshake after the hellos, then every
+//! frame sealed in one authenticated-encryption record.
+//!
+//! Why KK: every party's static public key is in every party's
+//! configuration, so both ends can authenticate each other in one round
+//! trip, before any application byte moves, and no identity needs hiding
+//! (ranks are public). The prologue binds both hellos, so the session id,
+//! both ranks and the capabilities are authenticated too. Transport
+//! nonces are Noise's per-direction counters: a record that is altered,
+//! replayed, reordered or dropped fails authentication and ends the link.
+//! See `docs/security.md`.
+
+use crate::rank::{Rank, PARTIES};
+use alloc::boxed::Box;
+use rand_chacha::ChaCha20Rng;
+use rand_core::{RngCore, SeedableRng};
+use snow::params::{CipherChoice, DHChoice, HashChoice};
+use snow::resolvers::{CryptoResolver, DefaultResolver};
+use zeroize::Zeroize;
+
+/// Length of a Curve25519 key.
+pub const KEY_LEN: usize = 32;
+/// Bytes of the length prefix of a handshake message or record.
+pub const RECORD_PREFIX: usize = 2;
+/// Authentication tag added to every record.
+pub const TAG_LEN: usize = 16;
+/// The largest record body (a Noise message).
+pub const MAX_RECORD: usize = 65_535;
+/// The largest frame (header and payload) one record can carry.
+pub const MAX_SEALED_FRAME: usize = MAX_RECORD - TAG_LEN;
+
+/// Bound into every handshake, with both hellos.
+const PROLOGUE_LABEL: &[u8] = b"ternion/1";
+
+/// The authenticated-encryption algorithm of the records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Aead {
+    /// AES-256-GCM: the fastest where the CPU has AES instructions.
+    AesGcm,
+    /// ChaCha20-Poly1305: fast everywhere in software.
+    ChaChaPoly,
+}
+
+impl Aead {
+    fn pattern(self) -> &'static str {
+        match self {
+            Aead::AesGcm => "Noise_KK_25519_AESGCM_SHA256",
+            Aead::ChaChaPoly => "Noise_KK_25519_ChaChaPoly_SHA256",
+        }
+    }
+}
+
+/// A party's keys and the keys it expects of the others.
+#[derive(Clone)]
+pub struct SecureConfig {
+    /// This party's static private key.
+    pub private_key: [u8; KEY_LEN],
+    /// Every party's static public key, indexed by rank (our own entry is unused).
+    pub public_keys: [[u8; KEY_LEN]; PARTIES],
+    /// The record algorithm; both ends must agree.
+    pub aead: Aead,
+    /// Fresh randomness from the platform, for the handshakes' ephemeral keys.
+    pub seed: [u8; 32],
+}
+
+impl core::fmt::Debug for SecureConfig {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        // Keys and seeds never reach a log.
+        f.debug_struct("SecureConfig")
+            .field("aead", &self.aead)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for SecureConfig {
+    fn drop(&mut self) {
+        self.private_key.zeroize();
+        self.seed.zeroize();
+    }
+}
+
+/// The public key of a private key, for `ternion keygen` and configurations.
+pub fn public_key(private_key: &[u8; KEY_LEN]) -> [u8; KEY_LEN] {
+    let dh = DefaultResolver.resolve_dh(&DHChoice::Curve25519);
+    let mut public = [0u8; KEY_LEN];
+    if let Some(mut dh) = dh {
+        dh.set(private_key);
+        public.copy_from_slice(dh.pubkey());
+    }
+    public
+}
+
+/// Supplies snow's primitives, with randomness from the platform's seed
+/// instead of an operating-system call (there is none in a kernel).
+struct SeededResolver {
+    seed: [u8; 32],
+}
+
+struct SeededRandom(ChaCha20Rng);
+
+impl snow::types::Random for SeededRandom {
+    fn try_fill_bytes(&mut self, out: &mut [u8]) -> Result<(), snow::Error> {
+        self.0.fill_bytes(out);
+        Ok(())
+    }
+}
+
+impl CryptoResolver for SeededResolver {
+    fn resolve_rng(&self) -> Option<Box<dyn snow::types::Random>> {
+        Some(Box::new(SeededRandom(ChaCha20Rng::from_seed(self.seed))))
+    }
+    fn resolve_dh(&self, choice: &DHChoice) -> Option<Box<dyn snow::types::Dh>> {
+        DefaultResolver.resolve_dh(choice)
+    }
+    fn resolve_hash(&self, choice: &HashChoice) -> Option<Box<dyn snow::types::Hash>> {
+        DefaultResolver.resolve_hash(choice)
+    }
+    fn resolve_cipher(&self, choice: &CipherChoice) -> Option<Box<dyn snow::types::Cipher>> {
+        DefaultResolver.resolve_cipher(choice)
+    }
+}
+
+/// Why the secure channel refused something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecureError {
+    /// The handshake failed: the peer holds a different key, or the hellos
+    /// were tampered with.
+    HandshakeFailed,
+    /// A record failed authentication: altered, replayed, reordered or dropped.
+    RecordRejected,
+    /// A length outside what a record can be.
+    BadLength,
+}
+
+/// One link's handshake in progress.
+pub struct Handshake {
+    state: snow::HandshakeState,
+}
+
+/// One link's established channel.
+pub struct Channel {
+    transport: snow::TransportState,
+}
+
+impl core::fmt::Debug for Handshake {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Handshake")
+    }
+}
+
+impl core::fmt::Debug for Channel {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Channel")
+    }
+}
+
+/// The prologue both ends must agree on: the label and both hellos, the
+/// dialler's first.
+pub fn prologue(dialler_hello: &[u8], acceptor_hello: &[u8]) -> alloc::vec::Vec<u8> {
+    let mut p = alloc::vec::Vec::with_capacity(
+        PROLOGUE_LABEL.len() + dialler_hello.len() + acceptor_hello.len(),
+    );
+    p.extend_from_slice(PROLOGUE_LABEL);
+    p.extend_from_slice(dialler_hello);
+    p.extend_from_slice(acceptor_hello);
+    p
+}
+
+impl Handshake {
+    /// Starts the handshake with `peer`; the dialler initiates.
+    pub fn new(
+        config: &SecureConfig,
+        peer: Rank,
+        initiator: bool,
+        prologue: &[u8],
+        nonce: u64,
+    ) -> Result<Handshake, SecureError> {
+        let params = config
+            .aead
+            .pattern()
+            .parse()
+            .map_err(|_| SecureError::HandshakeFailed)?;
+        // Each handshake draws its ephemeral key from its own stream of the seed.
+        let mut seed = config.seed;
+        for (b, n) in seed.iter_mut().zip(nonce.to_le_bytes()) {
+            *b ^= n;
+        }
+        let builder = snow::Builder::with_resolver(params, Box::new(SeededResolver { seed }))
+            .local_private_key(&config.private_key)
+            .and_then(|b| b.remote_public_key(&config.public_keys[peer.index()]))
+            .and_then(|b| b.prologue(prologue));
+        seed.zeroize();
+        let builder = builder.map_err(|_| SecureError::HandshakeFailed)?;
+        let state = if initiator {
+            builder.build_initiator()
+        } else {
+            builder.build_responder()
+        };
+        state
+            .map(|state| Handshake { state })
+            .map_err(|_| SecureError::HandshakeFailed)
+    }
+
+    /// Writes our next handshake message, length-prefixed, into `out`.
+    pub fn write(&mut self, out: &mut alloc::vec::Vec<u8>) -> Result<(), SecureError> {
+        let mut buf = [0u8; 256];
+        let n = self
+            .state
+            .write_message(&[], &mut buf)
+            .map_err(|_| SecureError::HandshakeFailed)?;
+        out.extend_from_slice(&(n as u16).to_be_bytes());
+        out.extend_from_slice(&buf[..n]);
+        Ok(())
+    }
+
+    /// Reads the peer's handshake message (without its length prefix).
+    pub fn read(&mut self, message: &[u8]) -> Result<(), SecureError> {
+        let mut buf = [0u8; 256];
+        self.state
+            .read_message(message, &mut buf)
+            .map(drop)
+            .map_err(|_| SecureError::HandshakeFailed)
+    }
+
+    /// True once both messages have passed.
+    pub fn is_finished(&self) -> bool {
+        self.state.is_handshake_finished()
+    }
+
+    /// Switches to transport mode.
+    pub fn into_channel(self) -> Result<Channel, SecureError> {
+        self.state
+            .into_transport_mode()
+            .map(|transport| Channel { transport })
+            .map_err(|_| SecureError::HandshakeFailed)
+    }
+}
+
+impl Channel {
+    /// Seals `plaintext` (at most [`MAX_SEALED_FRAME`] bytes) as one
+    /// length-prefixed record appended to `out`.
+    pub fn seal(
+        &mut self,
+        plaintext: &[u8],
+        out: &mut alloc::vec::Vec<u8>,
+    ) -> Result<(), SecureError> {
+        if plaintext.len() > MAX_SEALED_FRAME {
+            return Err(SecureError::BadLength);
+        }
+        let at = out.len();
+        out.resize(at + RECORD_PREFIX + plaintext.len() + TAG_LEN, 0);
+        let n = self
+            .transport
+            .write_message(plaintext, &mut out[at + RECORD_PREFIX..])
+            .map_err(|_| SecureError::BadLength)?;
+        out[at..at + RECORD_PREFIX].copy_from_slice(&(n as u16).to_be_bytes());
+        out.truncate(at + RECORD_PREFIX + n);
+        Ok(())
+    }
+
+    /// Opens one record body into `out`, returning the plaintext length.
+    pub fn open(&mut self, record: &[u8], out: &mut [u8]) -> Result<usize, SecureError> {
+        if record.len() < TAG_LEN {
+            return Err(SecureError::BadLength);
+        }
+        self.transport
+            .read_message(record, out)
+            .map_err(|_| SecureError::RecordRejected)
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+    use alloc::vec::Vec;
+
+    fn config(me: u8, keys: &[[u8; 32]; 3]) -> SecureConfig {
+        SecureConfig {
+            private_key: keys[me as usize],
+            public_keys: [
+                public_key(&keys[0]),
+                public_key(&keys[1]),
+                public_key(&keys[2]),
+            ],
+            aead: Aead::AesGcm,
+            seed: [me + 1; 32],
+        }
+    }
+
+    fn pair(
+        keys_a: [[u8; 32]; 3],
+        keys_b: [[u8; 32]; 3],
+        prologue_b: &[u8],
+    ) -> Result<(Channel, Channel), SecureError> {
+        let r = |i| Rank::new(i).unwrap();
+        let mut a = Handshake::new(&config(1, &keys_a), r(0), true, b"p", 1)?;
+        let mut b = Handshake::new(&config(0, &keys_b), r(1), false, prologue_b, 2)?;
+        let mut m1 = Vec::new();
+        a.write(&mut m1)?;
+        b.read(&m1[2..])?;
+        let mut m2 = Vec::new();
+        b.write(&mut m2)?;
+        a.read(&m2[2..])?;
+        Ok((a.into_channel()?, b.into_channel()?))
+    }
+
+    const KEYS: [[u8; 32]; 3] = [[11; 32], [22; 32], [33; 32]];
+
+    #[test]
+    fn records_round_trip_and_reject_tampering() {
+        let (mut a, mut b) = pair(KEYS, KEYS, b"p").unwrap();
+        let mut wire = Vec::new();
+        a.seal(b"share", &mut wire).unwrap();
+        a.seal(b"again", &mut wire).unwrap();
+        assert!(
+            !wire.windows(5).any(|w| w == b"share"),
+            "plaintext must not appear on the wire"
+        );
+        let first_len = u16::from_be_bytes([wire[0], wire[1]]) as usize;
+        let (first, second) = wire.split_at(2 + first_len);
+        let mut out = [0u8; 64];
+        // Out of order: the second record is refused where the first belongs.
+        let mut b2 = pair(KEYS, KEYS, b"p").unwrap().1;
+        assert_eq!(
+            b2.open(&second[2..], &mut out),
+            Err(SecureError::RecordRejected)
+        );
+        // A flipped bit is refused.
+        let mut flipped = first.to_vec();
+        flipped[5] ^= 1;
+        assert_eq!(
+            b.open(&flipped[2..], &mut out),
+            Err(SecureError::RecordRejected)
+        );
+        let (mut _a, mut b) = pair(KEYS, KEYS, b"p").unwrap();
+        let mut wire = Vec::new();
+        _a.seal(b"share", &mut wire).unwrap();
+        let n = b.open(&wire[2..], &mut out).unwrap();
+        assert_eq!(&out[..n], b"share");
+        // Replaying it is refused.
+        assert_eq!(
+            b.open(&wire[2..], &mut out),
+            Err(SecureError::RecordRejected)
+        );
+    }
+
+    #[test]
+    fn wrong_keys_or_prologue_fail_the_handshake() {
+        let mut other = KEYS;
+        other[1] = [99; 32];
+        // B expects A's real key, but A holds another one.
+        assert!(pair(other, KEYS, b"p").is_err());
+        assert!(pair(KEYS, KEYS, b"different hello").is_err());
+    }
+
+    #[test]
+    fn debug_output_hides_keys() {
+        let text = alloc::format!("{:?}", config(0, &KEYS));
+        assert!(!text.contains("11"));
+    }
+}
