@@ -1,6 +1,7 @@
 //! What an endpoint needs to know before it starts.
 
 use crate::rank::Rank;
+use crate::secure::SecureConfig;
 use crate::time::Duration;
 use crate::wire::Capabilities;
 
@@ -27,8 +28,13 @@ pub struct EndpointConfig {
     pub max_pending_connections: usize,
     /// How long all links may take to come up, from the endpoint's start.
     pub connect_timeout: Duration,
-    /// How long a new connection may take to present its hello.
+    /// How long a new connection may take to present its hello (and
+    /// complete the secure handshake).
     pub handshake_timeout: Duration,
+    /// Keys for the secure channel. `None` runs links in plaintext, which a
+    /// platform must only do on explicit request; a secure party refuses a
+    /// plaintext peer.
+    pub secure: Option<SecureConfig>,
 }
 
 impl EndpointConfig {
@@ -44,6 +50,7 @@ impl EndpointConfig {
             max_pending_connections: 16,
             connect_timeout: Duration::from_secs(30),
             handshake_timeout: Duration::from_secs(5),
+            secure: None,
         }
     }
 }

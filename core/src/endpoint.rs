@@ -20,11 +20,12 @@ use crate::matching::{
 use crate::rank::{Rank, PARTIES};
 use crate::request::Completion;
 use crate::request::{PendingRecv, RequestId, Requests, Status};
+use crate::secure::{self, Handshake, MAX_SEALED_FRAME, RECORD_PREFIX, TAG_LEN};
 use crate::socket::{Network, Socket, SocketError};
 use crate::stats::LinkStats;
 use crate::time::{earliest, Duration, Instant};
 use crate::wire::{
-    FrameHeader, FrameKind, FrameRepr, Hello, HelloRepr, FRAME_HEADER_LEN, HELLO_LEN,
+    Capabilities, FrameHeader, FrameKind, FrameRepr, Hello, HelloRepr, FRAME_HEADER_LEN, HELLO_LEN,
 };
 use alloc::collections::VecDeque;
 use alloc::vec;
@@ -93,16 +94,27 @@ pub struct Endpoint<S: Socket, Tx, Rx> {
     connect_deadline: Instant,
     closing: bool,
     discard: Vec<u8>,
+    /// Handshakes started, so each draws its own randomness.
+    handshakes: u64,
 }
 
 impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
     /// A new endpoint that starts connecting at `now`. Each party dials the
     /// lower ranks and accepts the higher ones, so any start order works.
-    pub fn new(config: EndpointConfig, now: Instant) -> Self {
+    pub fn new(mut config: EndpointConfig, now: Instant) -> Self {
         let me = config.rank;
-        let frame_payload = config.frame_payload.clamp(1, MAX_FRAME_PAYLOAD);
-        let links = Rank::ALL
-            .map(|peer| (peer != me).then(|| Link::new(peer, peer < me, frame_payload, now)));
+        let secure = config.secure.is_some();
+        config.capabilities.set(Capabilities::ENCRYPTED, secure);
+        // A sealed frame (header and payload) must fit one record.
+        let frame_limit = if secure {
+            MAX_SEALED_FRAME - FRAME_HEADER_LEN
+        } else {
+            MAX_FRAME_PAYLOAD
+        };
+        let frame_payload = config.frame_payload.clamp(1, frame_limit);
+        let links = Rank::ALL.map(|peer| {
+            (peer != me).then(|| Link::new(peer, peer < me, frame_payload, secure, now))
+        });
         Endpoint {
             matcher: Matcher::new(config.max_unexpected_messages, config.max_unexpected_bytes),
             connect_deadline: now + config.connect_timeout,
@@ -113,6 +125,7 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
             events: VecDeque::new(),
             closing: false,
             discard: vec![0; 4096],
+            handshakes: 0,
         }
     }
 
@@ -370,10 +383,10 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
             if matches!(state, LinkState::Connecting | LinkState::Handshaking)
                 && now >= self.connect_deadline
             {
-                let reason = if state == LinkState::Handshaking {
-                    LinkError::HandshakeTimeout
-                } else {
-                    LinkError::NeverConnected
+                let reason = match (link.setup_refused, state) {
+                    (Some(refused), _) => refused,
+                    (None, LinkState::Handshaking) => LinkError::HandshakeTimeout,
+                    (None, _) => LinkError::NeverConnected,
                 };
                 self.end_link(peer, reason);
             } else if state == LinkState::Handshaking && handshake_late {
@@ -472,24 +485,110 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
             match outcome {
                 None => i += 1,
                 Some(Err(reason)) => {
-                    let conn = self.pending.swap_remove(i);
+                    let mut conn = self.pending.swap_remove(i);
+                    if let (LinkError::CapabilityMismatch, Some(rank)) =
+                        (reason, Rank::new(conn.hello[24]))
+                    {
+                        // Tell the dialler what we require (a hello holds only
+                        // public facts) so it can name the mismatch itself.
+                        let ours = self.hello_for(rank);
+                        let _ = conn.socket.write_vectored(&[&ours]);
+                    }
                     self.reject(conn.socket, reason);
                 }
                 Some(Ok(peer)) => {
                     let conn = self.pending.swap_remove(i);
                     let hello = self.hello_for(peer);
-                    if let Some(link) = self.link_mut(peer) {
-                        link.attach(conn.socket, hello, RxPhase::Header);
-                        link.state = LinkState::Established;
-                        link.handshake_deadline = None;
+                    let handshake = match self.start_handshake(peer, false, &conn.hello, &hello) {
+                        Ok(h) => h,
+                        Err(reason) => {
+                            self.reject(conn.socket, reason);
+                            continue;
+                        }
+                    };
+                    let deadline = now + self.config.handshake_timeout;
+                    let Some(link) = self.link_mut(peer) else {
+                        continue;
+                    };
+                    match handshake {
+                        Some(h) => {
+                            // The secure handshake follows; the link is up when it completes.
+                            link.attach(conn.socket, hello, RxPhase::Handshake);
+                            link.handshake = Some(h);
+                            link.state = LinkState::Handshaking;
+                            link.handshake_deadline = Some(deadline);
+                        }
+                        None => {
+                            link.attach(conn.socket, hello, RxPhase::Header);
+                            link.state = LinkState::Established;
+                            link.handshake_deadline = None;
+                            log::info!("link to {peer} established (accepted)");
+                            self.push_event(Event::LinkUp(peer));
+                        }
                     }
-                    log::info!("link to {peer} established (accepted)");
-                    self.push_event(Event::LinkUp(peer));
-                    let _ = now;
                 }
             }
         }
         progressed
+    }
+
+    /// Starts the secure handshake with `peer` if this party is secure
+    /// (`Ok(None)` on a plaintext endpoint). The prologue binds both hellos.
+    fn start_handshake(
+        &mut self,
+        peer: Rank,
+        initiator: bool,
+        dialler_hello: &[u8],
+        acceptor_hello: &[u8],
+    ) -> Result<Option<Handshake>, LinkError> {
+        let Some(secure) = &self.config.secure else {
+            return Ok(None);
+        };
+        self.handshakes += 1;
+        let prologue = secure::prologue(dialler_hello, acceptor_hello);
+        Handshake::new(secure, peer, initiator, &prologue, self.handshakes)
+            .map(Some)
+            .map_err(|_| LinkError::HandshakeFailed)
+    }
+
+    /// A handshake message arrived: answer it (as the responder) and switch
+    /// to the channel once the handshake is complete.
+    fn on_handshake_message(&mut self, peer: Rank, message: &[u8]) -> Result<(), LinkError> {
+        let Some(link) = self.link_mut(peer) else {
+            return Ok(());
+        };
+        let Some(handshake) = link.handshake.as_mut() else {
+            return Err(LinkError::UnexpectedFrame);
+        };
+        handshake
+            .read(message)
+            .map_err(|_| LinkError::HandshakeFailed)?;
+        let mut reply = Vec::new();
+        if !link.dials {
+            handshake
+                .write(&mut reply)
+                .map_err(|_| LinkError::HandshakeFailed)?;
+        }
+        let finished = handshake.is_finished();
+        if !reply.is_empty() {
+            link.queue_raw(reply);
+        }
+        if !finished {
+            return Ok(());
+        }
+        let Some(handshake) = link.handshake.take() else {
+            return Ok(());
+        };
+        let channel = handshake
+            .into_channel()
+            .map_err(|_| LinkError::HandshakeFailed)?;
+        link.start_channel(channel);
+        link.state = LinkState::Established;
+        link.handshake_deadline = None;
+        link.dial_backoff_us = 0;
+        log::info!("secure link to {peer} established");
+        self.push_event(Event::LinkUp(peer));
+        Ok(())
     }
 
     /// Validates the hello of pending connection `i`; returns the peer's rank.
@@ -546,7 +645,7 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
         };
         let (mut hello_out, mut close_out) = (false, false);
         let flushed = link.flush(|w| match w {
-            Written::Hello => hello_out = true,
+            Written::Hello | Written::Handshake => hello_out = true,
             Written::Close => close_out = true,
             Written::Abort => {}
             Written::Data { id, tag, buf, len } => {
@@ -601,6 +700,9 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
             return Ok(None);
         };
         link.compact_staging();
+        if link.channel.is_some() {
+            return read_sealed(link);
+        }
         let direct = match (link.rx_phase, link.inbound) {
             (RxPhase::Payload { frame_left }, Some(inbound))
                 if frame_left >= DIRECT_READ_MIN && link.rx_start == link.rx_end =>
@@ -679,10 +781,24 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
                     if staged < HELLO_LEN {
                         return Ok(());
                     }
-                    let view = Hello::new_checked(&link.staged()[..HELLO_LEN])?;
-                    let repr = HelloRepr::parse(&view)?;
+                    let mut bytes = [0u8; HELLO_LEN];
+                    bytes.copy_from_slice(&link.staged()[..HELLO_LEN]);
+                    let repr = HelloRepr::parse(&Hello::new_checked(&bytes[..])?)?;
                     link.rx_start += HELLO_LEN;
-                    self.on_hello(peer, &repr)?;
+                    self.on_hello(peer, &repr, &bytes)?;
+                }
+                RxPhase::Handshake => {
+                    let prefix = RECORD_PREFIX;
+                    if staged < prefix {
+                        return Ok(());
+                    }
+                    let len = usize::from(u16::from_be_bytes([link.staged()[0], link.staged()[1]]));
+                    if staged < prefix + len {
+                        return Ok(());
+                    }
+                    let message = link.staged()[prefix..prefix + len].to_vec();
+                    link.rx_start += prefix + len;
+                    self.on_handshake_message(peer, &message)?;
                 }
                 RxPhase::Header => {
                     if staged < FRAME_HEADER_LEN {
@@ -723,12 +839,25 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
     }
 
     /// The accepting side's hello has arrived on a link we dialled.
-    fn on_hello(&mut self, peer: Rank, repr: &HelloRepr) -> Result<(), LinkError> {
+    fn on_hello(&mut self, peer: Rank, repr: &HelloRepr, bytes: &[u8]) -> Result<(), LinkError> {
         self.check_hello(repr)?;
         if repr.sender != peer {
             return Err(LinkError::WrongRank {
                 claimed: repr.sender,
             });
+        }
+        let ours = self.hello_for(peer);
+        if let Some(mut handshake) = self.start_handshake(peer, true, &ours, bytes)? {
+            let mut first = Vec::new();
+            handshake
+                .write(&mut first)
+                .map_err(|_| LinkError::HandshakeFailed)?;
+            if let Some(link) = self.link_mut(peer) {
+                link.queue_raw(first);
+                link.handshake = Some(handshake);
+                link.rx_phase = RxPhase::Handshake;
+            }
+            return Ok(());
         }
         if let Some(link) = self.link_mut(peer) {
             link.rx_phase = RxPhase::Header;
@@ -916,7 +1045,26 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
             reason,
             LinkError::Socket(_) | LinkError::PeerVanished | LinkError::HandshakeTimeout
         );
+        if !link.dials && link.state == LinkState::Handshaking {
+            // An accepted connection that failed its secure handshake is
+            // dropped; the link waits for the real peer (hellos are not
+            // secret, so anyone could otherwise break a link with one).
+            let addr = link.socket.as_ref().map(Socket::peer_addr);
+            link.detach();
+            link.state = LinkState::Connecting;
+            link.handshake_deadline = None;
+            if let Some(addr) = addr {
+                log::warn!("refused connection from {addr} claiming {peer}: {reason}");
+                self.push_event(Event::Rejected { addr, reason });
+            }
+            return;
+        }
         if link.dials && link.state == LinkState::Handshaking && retryable {
+            if link.handshake.is_some() {
+                // Closed on us mid-handshake: the acceptor refused our key.
+                // Keep trying (it may have restarted), but say so at the deadline.
+                link.setup_refused = Some(LinkError::HandshakeFailed);
+            }
             log::debug!("connection to {peer} failed during set-up ({reason}); retrying");
             link.detach();
             link.state = LinkState::Connecting;
@@ -1012,6 +1160,92 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
             }
         }
     }
+}
+
+/// Reads ciphertext and opens every complete record into the staging buffer.
+/// `None` when nothing moved.
+fn read_sealed<S: Socket, Tx: AsRef<[u8]>>(
+    link: &mut Link<S, Tx>,
+) -> Result<Option<usize>, LinkError> {
+    let mut moved = open_records(link)?;
+    let room = link.sealed_in.len() - link.sealed_in_end;
+    if link.sealed_in_start > 0 && room < RECORD_PREFIX + secure::MAX_RECORD {
+        link.sealed_in
+            .copy_within(link.sealed_in_start..link.sealed_in_end, 0);
+        link.sealed_in_end -= link.sealed_in_start;
+        link.sealed_in_start = 0;
+    }
+    let Link {
+        socket,
+        sealed_in,
+        sealed_in_end,
+        ..
+    } = &mut *link;
+    let Some(socket) = socket.as_mut() else {
+        return Ok(None);
+    };
+    match socket.read_vectored(&mut [&mut sealed_in[*sealed_in_end..]]) {
+        Ok(0) => {
+            return Err(if link.peer_closed {
+                LinkError::Closed
+            } else {
+                LinkError::PeerVanished
+            })
+        }
+        Ok(n) => {
+            *sealed_in_end += n;
+            link.stats.bytes_received += n as u64;
+            moved += n + open_records(link)?;
+        }
+        Err(SocketError::WouldBlock) => {}
+        Err(e) => return Err(LinkError::Socket(e)),
+    }
+    Ok((moved > 0).then_some(moved))
+}
+
+/// Opens the complete records at the front of the sealed input, while the
+/// staging buffer has room for their plaintext.
+fn open_records<S: Socket, Tx: AsRef<[u8]>>(link: &mut Link<S, Tx>) -> Result<usize, LinkError> {
+    let mut opened = 0;
+    loop {
+        let (at, end) = (link.sealed_in_start, link.sealed_in_end);
+        if end - at < RECORD_PREFIX {
+            break;
+        }
+        let len = usize::from(u16::from_be_bytes([
+            link.sealed_in[at],
+            link.sealed_in[at + 1],
+        ]));
+        if end - at < RECORD_PREFIX + len {
+            break;
+        }
+        link.compact_staging();
+        if link.rx_staging.len() - link.rx_end < len.saturating_sub(TAG_LEN) {
+            break;
+        }
+        let Link {
+            channel,
+            sealed_in,
+            rx_staging,
+            rx_end,
+            ..
+        } = &mut *link;
+        let Some(channel) = channel.as_mut() else {
+            break;
+        };
+        let record = &sealed_in[at + RECORD_PREFIX..at + RECORD_PREFIX + len];
+        let n = channel
+            .open(record, &mut rx_staging[*rx_end..])
+            .map_err(|_| LinkError::RecordRejected)?;
+        *rx_end += n;
+        link.sealed_in_start += RECORD_PREFIX + len;
+        opened += n;
+    }
+    if link.sealed_in_start == link.sealed_in_end {
+        link.sealed_in_start = 0;
+        link.sealed_in_end = 0;
+    }
+    Ok(opened)
 }
 
 /// Backs off exponentially between connection attempts.

@@ -49,6 +49,12 @@ pub enum LinkError {
     UnexpectedQueueFull,
     /// The peer closed the link in order; nothing more will arrive.
     Closed,
+    /// The secure handshake failed: the peer holds a key other than the one
+    /// configured for its rank, or the hellos were tampered with.
+    HandshakeFailed,
+    /// A record failed authentication: it was altered, replayed, reordered,
+    /// or one before it was dropped.
+    RecordRejected,
     /// The peer's application aborted the job with this exit code.
     PeerAborted {
         /// The code the application passed to abort.
@@ -82,6 +88,13 @@ impl fmt::Display for LinkError {
                 )
             }
             LinkError::Closed => write!(f, "peer closed the link"),
+            LinkError::HandshakeFailed => {
+                write!(f, "secure handshake failed (wrong key, or tampered hello)")
+            }
+            LinkError::RecordRejected => write!(
+                f,
+                "record failed authentication (altered, replayed, reordered or dropped)"
+            ),
             LinkError::PeerAborted { code } => write!(f, "peer aborted the job with code {code}"),
         }
     }

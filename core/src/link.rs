@@ -10,6 +10,7 @@ use crate::error::LinkError;
 use crate::matching::UnexpectedKey;
 use crate::rank::Rank;
 use crate::request::RequestId;
+use crate::secure::{Channel, Handshake, MAX_RECORD, RECORD_PREFIX};
 use crate::socket::{Socket, SocketError};
 use crate::stats::LinkStats;
 use crate::time::Instant;
@@ -21,8 +22,12 @@ use alloc::vec::Vec;
 /// Frames gathered into one vectored write at most.
 const MAX_GATHER_FRAMES: usize = 32;
 
-/// Bytes of socket data buffered ahead of parsing.
-pub(crate) const STAGING_LEN: usize = 64 * 1024;
+/// Bytes of socket data buffered ahead of parsing (at least one record's plaintext).
+pub(crate) const STAGING_LEN: usize = 128 * 1024;
+/// Ciphertext buffered ahead of opening: two whole records.
+const SEALED_IN_LEN: usize = 2 * (RECORD_PREFIX + MAX_RECORD);
+/// Sealed bytes prepared per batch before writing.
+const SEAL_BATCH: usize = 256 * 1024;
 
 /// Where a link is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,14 +50,25 @@ pub enum LinkState {
 #[derive(Debug)]
 pub(crate) enum OutItem<Tx> {
     Hello([u8; HELLO_LEN]),
-    Data { id: RequestId, tag: u32, buf: Tx },
-    Close { reason: u64 },
-    Abort { code: i32 },
+    /// A length-prefixed Noise handshake message, written as it is.
+    Handshake(Vec<u8>),
+    Data {
+        id: RequestId,
+        tag: u32,
+        buf: Tx,
+    },
+    Close {
+        reason: u64,
+    },
+    Abort {
+        code: i32,
+    },
 }
 
 /// An item that has been written in full.
 pub(crate) enum Written<Tx> {
     Hello,
+    Handshake,
     Data {
         id: RequestId,
         tag: u32,
@@ -85,8 +101,12 @@ pub(crate) enum Sink {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum RxPhase {
     Hello,
+    /// A length-prefixed Noise handshake message.
+    Handshake,
     Header,
-    Payload { frame_left: usize },
+    Payload {
+        frame_left: usize,
+    },
 }
 
 /// The link to one peer.
@@ -100,6 +120,8 @@ pub(crate) struct Link<S, Tx> {
     pub next_dial: Instant,
     pub dial_backoff_us: u64,
     pub handshake_deadline: Option<Instant>,
+    /// Why the peer last refused our connection during set-up, if it did.
+    pub setup_refused: Option<LinkError>,
     pub sent_close: bool,
     pub peer_closed: bool,
     pub stats: LinkStats,
@@ -116,10 +138,21 @@ pub(crate) struct Link<S, Tx> {
     pub rx_phase: RxPhase,
     pub rx_next_seq: u64,
     pub inbound: Option<Inbound>,
+
+    /// The link runs the secure channel (decided by configuration).
+    pub secure: bool,
+    pub handshake: Option<Handshake>,
+    pub channel: Option<Channel>,
+    sealed_out: Vec<u8>,
+    sealed_out_pos: usize,
+    plain_scratch: Vec<u8>,
+    pub sealed_in: Vec<u8>,
+    pub sealed_in_start: usize,
+    pub sealed_in_end: usize,
 }
 
 impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
-    pub fn new(peer: Rank, dials: bool, frame_payload: usize, now: Instant) -> Self {
+    pub fn new(peer: Rank, dials: bool, frame_payload: usize, secure: bool, now: Instant) -> Self {
         Link {
             peer,
             state: LinkState::Connecting,
@@ -128,6 +161,7 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
             next_dial: now,
             dial_backoff_us: 0,
             handshake_deadline: None,
+            setup_refused: None,
             sent_close: false,
             peer_closed: false,
             stats: LinkStats::default(),
@@ -142,6 +176,15 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
             rx_phase: RxPhase::Hello,
             rx_next_seq: 0,
             inbound: None,
+            secure,
+            handshake: None,
+            channel: None,
+            sealed_out: Vec::new(),
+            sealed_out_pos: 0,
+            plain_scratch: Vec::new(),
+            sealed_in: Vec::new(),
+            sealed_in_start: 0,
+            sealed_in_end: 0,
         }
     }
 
@@ -158,15 +201,60 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
         self.tx.push_front(OutItem::Hello(hello));
     }
 
-    /// Drops the connection; a hello still queued goes with it.
+    /// Drops the connection; hellos and handshake messages still queued,
+    /// and any handshake or channel state, go with it.
     pub fn detach(&mut self) {
         if let Some(mut s) = self.socket.take() {
             s.close();
         }
-        if matches!(self.tx.front(), Some(OutItem::Hello(_))) {
+        while matches!(
+            self.tx.front(),
+            Some(OutItem::Hello(_) | OutItem::Handshake(_))
+        ) {
             self.tx.pop_front();
             self.tx_head_sent = 0;
         }
+        self.handshake = None;
+        self.channel = None;
+        self.sealed_out.clear();
+        self.sealed_out_pos = 0;
+        self.sealed_in_start = 0;
+        self.sealed_in_end = 0;
+    }
+
+    /// Queues a raw message behind the raw messages already queued (the
+    /// hello), ahead of any frame.
+    pub fn queue_raw(&mut self, message: Vec<u8>) {
+        let at = self
+            .tx
+            .iter()
+            .position(|i| !matches!(i, OutItem::Hello(_) | OutItem::Handshake(_)));
+        self.tx
+            .insert(at.unwrap_or(self.tx.len()), OutItem::Handshake(message));
+    }
+
+    /// Switches to the established channel; raw bytes that arrived behind
+    /// the last handshake message are records and move to the sealed input.
+    pub fn start_channel(&mut self, channel: Channel) {
+        self.channel = Some(channel);
+        self.handshake = None;
+        if self.sealed_in.is_empty() {
+            self.sealed_in = vec![0; SEALED_IN_LEN];
+        }
+        let leftover = self.rx_end - self.rx_start;
+        self.sealed_in[..leftover].copy_from_slice(&self.rx_staging[self.rx_start..self.rx_end]);
+        self.sealed_in_start = 0;
+        self.sealed_in_end = leftover;
+        self.rx_start = 0;
+        self.rx_end = 0;
+        self.rx_phase = RxPhase::Header;
+    }
+
+    fn head_is_raw(&self) -> bool {
+        matches!(
+            self.tx.front(),
+            Some(OutItem::Hello(_) | OutItem::Handshake(_))
+        )
     }
 
     /// Queues `item` to go out next, after whatever item is half written.
@@ -191,19 +279,13 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
     }
 
     fn frames_in(&self, item: &OutItem<Tx>) -> u64 {
-        match item {
-            OutItem::Hello(_) => 0,
-            OutItem::Data { buf, .. } => {
-                let len = buf.as_ref().len();
-                len.div_ceil(self.frame_payload).max(1) as u64
-            }
-            OutItem::Close { .. } | OutItem::Abort { .. } => 1,
-        }
+        frames_in(item, self.frame_payload)
     }
 
     fn stream_len(&self, item: &OutItem<Tx>) -> usize {
         match item {
             OutItem::Hello(_) => HELLO_LEN,
+            OutItem::Handshake(m) => m.len(),
             OutItem::Data { buf, .. } => {
                 self.frames_in(item) as usize * FRAME_HEADER_LEN + buf.as_ref().len()
             }
@@ -212,15 +294,106 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
     }
 
     /// Writes as much of the queue as the socket takes, handing each item
-    /// that went out in full to `written`.
+    /// that went out in full to `written`. On a secure link, frames are
+    /// sealed into records first; a send is complete once sealed (its bytes
+    /// have been copied).
     pub fn flush(&mut self, mut written: impl FnMut(Written<Tx>)) -> Result<bool, SocketError> {
         let mut progressed = false;
-        while let Some(n) = self.write_once()? {
+        loop {
+            if self.sealed_out_pos < self.sealed_out.len() {
+                let Some(n) = self.write_sealed()? else {
+                    return Ok(progressed);
+                };
+                progressed = true;
+                self.stats.bytes_sent += n as u64;
+                continue;
+            }
+            if self.channel.is_some() && !self.head_is_raw() {
+                let consumed = self.seal_frames();
+                if consumed == 0 {
+                    return Ok(progressed);
+                }
+                self.advance(consumed, &mut written);
+                continue;
+            }
+            let Some(n) = self.write_once()? else {
+                return Ok(progressed);
+            };
             progressed = true;
             self.stats.bytes_sent += n as u64;
             self.advance(n, &mut written);
         }
-        Ok(progressed)
+    }
+
+    fn write_sealed(&mut self) -> Result<Option<usize>, SocketError> {
+        let Some(socket) = self.socket.as_mut() else {
+            return Ok(None);
+        };
+        match socket.write_vectored(&[&self.sealed_out[self.sealed_out_pos..]]) {
+            Ok(0) | Err(SocketError::WouldBlock) => Ok(None),
+            Ok(n) => {
+                self.sealed_out_pos += n;
+                if self.sealed_out_pos == self.sealed_out.len() {
+                    self.sealed_out.clear();
+                    self.sealed_out_pos = 0;
+                }
+                Ok(Some(n))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Seals whole frames from the front of the queue into records, up to a
+    /// batch; returns the queue (stream) bytes they covered.
+    fn seal_frames(&mut self) -> usize {
+        let Some(channel) = self.channel.as_mut() else {
+            return 0;
+        };
+        if !matches!(self.state, LinkState::Established | LinkState::Closing) {
+            return 0;
+        }
+        let full = FRAME_HEADER_LEN + self.frame_payload;
+        let mut consumed = 0;
+        let mut seq = self.tx_next_seq;
+        let mut header = [0u8; FRAME_HEADER_LEN];
+        'items: for (i, item) in self.tx.iter().enumerate() {
+            if matches!(item, OutItem::Hello(_) | OutItem::Handshake(_)) {
+                break;
+            }
+            let frames = frames_in(item, self.frame_payload);
+            let first = if i == 0 {
+                (self.tx_head_sent / full) as u64
+            } else {
+                0
+            };
+            let item_seq = seq;
+            seq += frames;
+            for frame in first..frames {
+                let repr = frame_header(item, frame, item_seq + frame, self.frame_payload);
+                if repr.emit(&mut header).is_err() {
+                    break 'items;
+                }
+                self.plain_scratch.clear();
+                self.plain_scratch.extend_from_slice(&header);
+                if let OutItem::Data { buf, .. } = item {
+                    let data = buf.as_ref();
+                    let start = (frame as usize * self.frame_payload).min(data.len());
+                    self.plain_scratch
+                        .extend_from_slice(&data[start..start + repr.len as usize]);
+                }
+                if channel
+                    .seal(&self.plain_scratch, &mut self.sealed_out)
+                    .is_err()
+                {
+                    break 'items;
+                }
+                consumed += self.plain_scratch.len();
+                if self.sealed_out.len() >= SEAL_BATCH {
+                    break 'items;
+                }
+            }
+        }
+        consumed
     }
 
     /// One vectored write; `None` when there is nothing to send or the socket is full.
@@ -230,7 +403,9 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
         let mut planned = 0;
         let mut seq = self.tx_next_seq;
         'items: for (i, item) in self.tx.iter().enumerate() {
-            if !matches!(item, OutItem::Hello(_)) && !self.may_send_frames() {
+            let raw = matches!(item, OutItem::Hello(_) | OutItem::Handshake(_));
+            // Frames of a secure link are sealed, never written here.
+            if !raw && (self.secure || !self.may_send_frames()) {
                 break;
             }
             let frames = self.frames_in(item);
@@ -243,7 +418,7 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
             }
             let item_seq = seq;
             seq += frames;
-            if let OutItem::Hello(_) = item {
+            if raw {
                 plan[planned] = (i, 0, skip);
                 planned += 1;
                 if planned == MAX_GATHER_FRAMES {
@@ -274,6 +449,7 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
         for (slot, &(i, frame, skip)) in plan[..planned].iter().enumerate() {
             let (head, body): (&[u8], &[u8]) = match &self.tx[i] {
                 OutItem::Hello(h) => (&h[..], &[]),
+                OutItem::Handshake(m) => (&m[..], &[]),
                 OutItem::Data { buf, .. } => {
                     let data = buf.as_ref();
                     let start = (frame as usize * self.frame_payload).min(data.len());
@@ -308,42 +484,7 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
     }
 
     fn frame_header(&self, item: &OutItem<Tx>, frame: u64, seq: u64) -> FrameRepr {
-        match item {
-            OutItem::Data { tag, buf, .. } => {
-                let total = buf.as_ref().len();
-                let start = (frame as usize * self.frame_payload).min(total);
-                let len = (total - start).min(self.frame_payload);
-                FrameRepr {
-                    kind: FrameKind::Data,
-                    len: len as u32,
-                    seq,
-                    tag: *tag,
-                    aux: total as u64,
-                }
-            }
-            OutItem::Close { reason } => FrameRepr {
-                kind: FrameKind::Close,
-                len: 0,
-                seq,
-                tag: 0,
-                aux: *reason,
-            },
-            OutItem::Abort { code } => FrameRepr {
-                kind: FrameKind::Abort,
-                len: 0,
-                seq,
-                tag: 0,
-                aux: i64::from(*code) as u64,
-            },
-            // Never framed: write_once sends a hello as it is.
-            OutItem::Hello(_) => FrameRepr {
-                kind: FrameKind::Close,
-                len: 0,
-                seq,
-                tag: 0,
-                aux: 0,
-            },
-        }
+        frame_header(item, frame, seq, self.frame_payload)
     }
 
     fn advance(&mut self, mut n: usize, written: &mut impl FnMut(Written<Tx>)) {
@@ -360,6 +501,7 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
             self.tx_next_seq += frames;
             match self.tx.pop_front() {
                 Some(OutItem::Hello(_)) => written(Written::Hello),
+                Some(OutItem::Handshake(_)) => written(Written::Handshake),
                 Some(OutItem::Data { id, tag, buf }) => {
                     self.stats.messages_sent += 1;
                     let len = buf.as_ref().len() as u64;
@@ -390,6 +532,49 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
     }
 }
 
+/// Frames an item takes on the wire (raw messages take none).
+fn frames_in<Tx: AsRef<[u8]>>(item: &OutItem<Tx>, frame_payload: usize) -> u64 {
+    match item {
+        OutItem::Hello(_) | OutItem::Handshake(_) => 0,
+        OutItem::Data { buf, .. } => buf.as_ref().len().div_ceil(frame_payload).max(1) as u64,
+        OutItem::Close { .. } | OutItem::Abort { .. } => 1,
+    }
+}
+
+/// The header of frame `frame` of `item`, numbered `seq`.
+fn frame_header<Tx: AsRef<[u8]>>(
+    item: &OutItem<Tx>,
+    frame: u64,
+    seq: u64,
+    frame_payload: usize,
+) -> FrameRepr {
+    let control = |kind, aux| FrameRepr {
+        kind,
+        len: 0,
+        seq,
+        tag: 0,
+        aux,
+    };
+    match item {
+        OutItem::Data { tag, buf, .. } => {
+            let total = buf.as_ref().len();
+            let start = (frame as usize * frame_payload).min(total);
+            let len = (total - start).min(frame_payload);
+            FrameRepr {
+                kind: FrameKind::Data,
+                len: len as u32,
+                seq,
+                tag: *tag,
+                aux: total as u64,
+            }
+        }
+        OutItem::Close { reason } => control(FrameKind::Close, *reason),
+        OutItem::Abort { code } => control(FrameKind::Abort, i64::from(*code) as u64),
+        // Never framed: raw messages are written as they are.
+        OutItem::Hello(_) | OutItem::Handshake(_) => control(FrameKind::Close, 0),
+    }
+}
+
 #[cfg(test)]
 mod test {
     use super::*;
@@ -402,6 +587,7 @@ mod test {
             Rank::new(1).unwrap(),
             true,
             frame_payload,
+            false,
             Instant::default(),
         );
         link.attach(a, [9; HELLO_LEN], RxPhase::Header);

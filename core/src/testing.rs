@@ -25,6 +25,7 @@ pub struct MemSocket {
     capacity: usize,
     write_limit: Option<usize>,
     label: u32,
+    tap: Option<Rc<RefCell<Vec<u8>>>>,
 }
 
 impl MemSocket {
@@ -38,6 +39,7 @@ impl MemSocket {
             capacity,
             write_limit: None,
             label: 0,
+            tap: None,
         };
         let b = MemSocket {
             incoming: ab,
@@ -45,6 +47,7 @@ impl MemSocket {
             capacity,
             write_limit: None,
             label: 1,
+            tap: None,
         };
         (a, b)
     }
@@ -108,6 +111,9 @@ impl Socket for MemSocket {
         let mut n = 0;
         for &b in bufs.iter().flat_map(|b| b.iter()).take(room) {
             pipe.bytes.push_back(b);
+            if let Some(tap) = &self.tap {
+                tap.borrow_mut().push(b);
+            }
             n += 1;
         }
         Ok(n)
@@ -135,6 +141,8 @@ pub struct Switchboard {
     listening: [bool; PARTIES],
     backlog: [VecDeque<MemSocket>; PARTIES],
     capacity: usize,
+    /// Every byte written on any connection, in order, for wire inspection.
+    wire: Rc<RefCell<Vec<u8>>>,
 }
 
 /// One party's view of a [`Switchboard`].
@@ -157,6 +165,11 @@ impl MemNetwork {
         })
     }
 
+    /// Every byte written on any connection of this switchboard so far.
+    pub fn wire_bytes(&self) -> Vec<u8> {
+        self.board.borrow().wire.borrow().clone()
+    }
+
     /// Starts (or stops) accepting connections for this party.
     pub fn listen(&self, on: bool) {
         self.board.borrow_mut().listening[self.me.index()] = on;
@@ -171,6 +184,8 @@ impl MemNetwork {
         let (mut ours, mut theirs) = MemSocket::pair(board.capacity);
         ours.label = 100 + self.me.index() as u32;
         theirs.label = 200 + self.me.index() as u32;
+        ours.tap = Some(board.wire.clone());
+        theirs.tap = Some(board.wire.clone());
         board.backlog[to.index()].push_back(theirs);
         Some(ours)
     }

@@ -711,3 +711,169 @@ fn an_abort_reaches_both_peers_with_its_code() {
         Error::EndpointClosed
     );
 }
+
+// ---- The secure channel ----
+
+use ternion_core::secure::{public_key, Aead, SecureConfig};
+
+const PRIVATE_KEYS: [[u8; 32]; 3] = [[11; 32], [22; 32], [33; 32]];
+
+/// Gives each party its key and everyone's public keys.
+fn secure(cfg: &mut EndpointConfig) {
+    cfg.secure = Some(SecureConfig {
+        private_key: PRIVATE_KEYS[cfg.rank.index()],
+        public_keys: PRIVATE_KEYS.map(|k| public_key(&k)),
+        aead: Aead::AesGcm,
+        seed: [cfg.rank.index() as u8 + 7; 32],
+    });
+}
+
+fn secure_trio(capacity: usize) -> Trio {
+    let mut t = Trio::with_config(capacity, secure);
+    t.run_until(|t| (0..3).all(|i| t.ep(i).is_established()));
+    t
+}
+
+#[test]
+fn secure_links_carry_every_kind_of_traffic() {
+    let mut t = secure_trio(1 << 20);
+    // Every pair, both ways.
+    for from in 0..3u8 {
+        for to in (0..3u8).filter(|&to| to != from) {
+            let id = t
+                .ep(to)
+                .irecv(Source::Rank(r(from)), TagFilter::Tag(1), vec![0; 64])
+                .unwrap();
+            t.ep(from)
+                .isend(r(to), 1, vec![from * 16 + to; 64])
+                .unwrap();
+            assert_eq!(t.recv_bytes(to, id).0, vec![from * 16 + to; 64]);
+        }
+    }
+    // Thousands of outstanding requests, in order.
+    let recvs: Vec<RequestId> = (0..2000u32)
+        .map(|_| {
+            t.ep(0)
+                .irecv(Source::Rank(r(2)), TagFilter::Tag(3), vec![0; 4])
+                .unwrap()
+        })
+        .collect();
+    for i in 0..2000u32 {
+        t.ep(2).isend(r(0), 3, i.to_le_bytes().to_vec()).unwrap();
+    }
+    for (i, id) in recvs.into_iter().enumerate() {
+        assert_eq!(t.recv_bytes(0, id).0, (i as u32).to_le_bytes());
+    }
+    // A message of many records, posted late (through the unexpected queue) and early.
+    let big: Vec<u8> = (0..1_500_000u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 11) as u8)
+        .collect();
+    t.ep(1).isend(r(0), 5, big.clone()).unwrap();
+    for _ in 0..300 {
+        t.step();
+    }
+    let late = t
+        .ep(0)
+        .irecv(Source::Rank(r(1)), TagFilter::Tag(5), vec![0; big.len()])
+        .unwrap();
+    assert!(t.recv_bytes(0, late).0 == big);
+    let early = t
+        .ep(1)
+        .irecv(Source::Rank(r(0)), TagFilter::Tag(6), vec![0; big.len()])
+        .unwrap();
+    t.ep(0).isend(r(1), 6, big.clone()).unwrap();
+    assert!(t.recv_bytes(1, early).0 == big);
+    // An orderly close still works through the channel.
+    for i in 0..3 {
+        t.ep(i).close();
+    }
+    t.run_until(|t| (0..3).all(|i| t.ep(i).is_closed()));
+    assert_eq!(t.ep(0).link_state(r(1)), Some(LinkState::Closed));
+}
+
+#[test]
+fn no_application_byte_crosses_the_wire_in_the_clear() {
+    let canary = b"CANARY-share-0123456789".repeat(50);
+    for encrypted in [false, true] {
+        let mut t = if encrypted {
+            secure_trio(1 << 20)
+        } else {
+            Trio::established()
+        };
+        let id = t
+            .ep(0)
+            .irecv(Source::Rank(r(1)), TagFilter::Tag(9), vec![0; canary.len()])
+            .unwrap();
+        t.ep(1).isend(r(0), 9, canary.clone()).unwrap();
+        assert_eq!(t.recv_bytes(0, id).0, canary);
+        let wire = t.nets[0].wire_bytes();
+        let seen = wire.windows(16).any(|w| w == &canary[..16]);
+        // The tap really sees the traffic: plaintext links show the canary.
+        assert_eq!(
+            seen, !encrypted,
+            "canary on the wire: {seen}, encrypted: {encrypted}"
+        );
+        assert!(wire.len() > canary.len());
+    }
+}
+
+#[test]
+fn a_party_holding_another_key_is_refused_on_both_sides() {
+    let mut t = Trio::with_config(1 << 16, |cfg| {
+        secure(cfg);
+        if cfg.rank == r(2) {
+            // Rank 2 runs with a key nobody configured for it.
+            if let Some(s) = cfg.secure.as_mut() {
+                s.private_key = [99; 32];
+            }
+        }
+        cfg.connect_timeout = Duration::from_millis(800);
+    });
+    t.run_until(|t| t.ep(2).failure().is_some() && t.ep(0).failure().is_some());
+    // The dialler (rank 2) names the handshake failure for the link it dialled.
+    assert!(t
+        .ep(2)
+        .failure()
+        .is_some_and(|(_, reason)| reason == LinkError::HandshakeFailed));
+    // The acceptors refused rank 2's connections and never let the link up.
+    assert_eq!(t.ep(0).failure(), Some((r(2), LinkError::NeverConnected)));
+    let refused = events(t.ep(0));
+    assert!(
+        refused.iter().any(|e| matches!(
+            e,
+            Event::Rejected {
+                reason: LinkError::HandshakeFailed,
+                ..
+            }
+        )),
+        "{refused:?}"
+    );
+    // Ranks 0 and 1 still form a secure link.
+    assert_eq!(t.ep(0).link_state(r(1)), Some(LinkState::Established));
+}
+
+#[test]
+fn a_secure_party_refuses_a_plaintext_peer() {
+    let mut t = Trio::with_config(1 << 16, |cfg| {
+        if cfg.rank != r(2) {
+            secure(cfg);
+        }
+        cfg.connect_timeout = Duration::from_millis(800);
+    });
+    t.run_until(|t| t.ep(2).failure().is_some());
+    assert!(t
+        .ep(2)
+        .failure()
+        .is_some_and(|(_, reason)| reason == LinkError::CapabilityMismatch));
+    let refused = events(t.ep(0));
+    assert!(
+        refused.iter().any(|e| matches!(
+            e,
+            Event::Rejected {
+                reason: LinkError::CapabilityMismatch,
+                ..
+            }
+        )),
+        "{refused:?}"
+    );
+}
