@@ -50,6 +50,8 @@ typedef struct ternion_link_stats {
 /* Connects with the configuration `ternion run` provides (TERNION_* variables). */
 int ternion_init(void);
 /* Connects explicitly: peers are three "host:port" strings, rank 0 first;
+ * keys come from TERNION_PRIVATE_KEY_FILE and TERNION_PUBLIC_KEYS (or
+ * TERNION_INSECURE_PLAINTEXT=1), as for ternion_init;
  * session is 32 hex digits shared by all parties, or NULL to derive one. */
 int ternion_init_explicit(int rank, const char *const peers[3], const char *session);
 

@@ -268,9 +268,10 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
         self.tx.iter().any(|i| matches!(i, OutItem::Abort { .. }))
     }
 
-    /// True when nothing is queued for writing.
+    /// True when nothing is queued for writing: no item, and no sealed
+    /// record waiting for room in the socket.
     pub fn tx_idle(&self) -> bool {
-        self.tx.is_empty()
+        self.tx.is_empty() && self.sealed_out_pos >= self.sealed_out.len()
     }
 
     /// May frames beyond the hello be written yet?

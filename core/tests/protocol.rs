@@ -877,3 +877,30 @@ fn a_secure_party_refuses_a_plaintext_peer() {
         "{refused:?}"
     );
 }
+
+#[test]
+fn sealed_bytes_waiting_for_the_socket_keep_write_interest() {
+    // Small pipes: most of a large message's records wait in the link.
+    let mut t = Trio::with_config(4096, secure);
+    t.run_until(|t| (0..3).all(|i| t.ep(i).is_established()));
+    t.ep(1).isend(r(0), 1, vec![5; 200_000]).unwrap();
+    // Only rank 1 runs: nobody drains the pipe to rank 0.
+    let mut net = t.nets[1].clone();
+    for _ in 0..10 {
+        let now = t.now;
+        t.ep(1).poll(&mut net, now);
+    }
+    let mut wants_write = false;
+    t.ep(1)
+        .for_each_socket(|_, interest| wants_write |= interest.write);
+    assert!(
+        wants_write,
+        "a link with sealed bytes pending must ask to be woken for writing"
+    );
+    // And once rank 0 reads, the message arrives whole.
+    let id = t
+        .ep(0)
+        .irecv(Source::Rank(r(1)), TagFilter::Tag(1), vec![0; 200_000])
+        .unwrap();
+    assert_eq!(t.recv_bytes(0, id).0, vec![5; 200_000]);
+}

@@ -3,7 +3,7 @@
 //! export.
 
 use crate::buffer::{Lent, LentMut, RecvBuf, SendBuf};
-use crate::config::{parse_session, Config};
+use crate::config::ConfigLayer;
 use crate::party::Party;
 use std::fmt;
 use std::time::Duration;
@@ -31,24 +31,17 @@ impl Backend for Party {
     }
 
     fn connect_explicit(rank: u8, peers: [&str; 3], session: Option<&str>) -> Result<Self, String> {
-        let config = Config {
-            rank: Rank::new(rank).ok_or_else(|| format!("rank {rank} is not 0, 1 or 2"))?,
-            peers: peers.map(str::to_owned),
-            session: match session {
-                Some(hex) => parse_session(hex).map_err(|e| e.to_string())?,
-                None => {
-                    crate::config::ConfigLayer {
-                        rank: Some(rank),
-                        peers: Some(peers.iter().map(|p| p.to_string()).collect()),
-                        ..Default::default()
-                    }
-                    .finish()
-                    .map_err(|e| e.to_string())?
-                    .session
-                }
-            },
-            connect_timeout: Duration::from_secs(30),
+        // Rank, peers and session come from the call; keys (or the explicit
+        // plaintext opt-in) from the same environment variables as always.
+        let explicit = ConfigLayer {
+            rank: Some(rank),
+            peers: Some(peers.iter().map(|p| p.to_string()).collect()),
+            session: session.map(str::to_owned),
+            ..Default::default()
         };
+        let config = ConfigLayer::from_env()
+            .and_then(|env| env.overridden_by(explicit).finish())
+            .map_err(|e| e.to_string())?;
         Party::connect(&config).map_err(|e| e.to_string())
     }
 

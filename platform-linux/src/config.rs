@@ -8,14 +8,28 @@
 //! connect_timeout_ms = 30000                                     # optional
 //! ```
 //!
+//! Links are encrypted and mutually authenticated unless plaintext is asked
+//! for explicitly:
+//!
+//! ```toml
+//! private_key_file = "/etc/ternion/party0.key"  # from `ternion keygen`, mode 0600
+//! public_keys = ["<rank 0 hex>", "<rank 1 hex>", "<rank 2 hex>"]
+//! aead = "aes-gcm"                              # or "chacha20-poly1305"; all parties alike
+//! # insecure_plaintext = true                   # only to measure the cost of encryption
+//! ```
+//!
 //! The environment variables are those `ternion run` sets: `TERNION_RANK`,
 //! `TERNION_PEERS` (comma-separated, rank 0 first), `TERNION_SESSION`,
-//! `TERNION_CONNECT_TIMEOUT_MS`, and `TERNION_CONFIG` naming a TOML file.
+//! `TERNION_CONNECT_TIMEOUT_MS`, `TERNION_PRIVATE_KEY_FILE`,
+//! `TERNION_PUBLIC_KEYS` (comma-separated), `TERNION_AEAD`,
+//! `TERNION_INSECURE_PLAINTEXT`, and `TERNION_CONFIG` naming a TOML file.
 
 use crate::error::{Error, Result};
+use crate::keys::{parse_key, PrivateKey};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use ternion_core::secure::{Aead, KEY_LEN};
 use ternion_core::{Rank, PARTIES};
 
 /// Everything a party needs to join a job.
@@ -29,6 +43,24 @@ pub struct Config {
     pub session: [u8; 16],
     /// How long the three links may take to come up.
     pub connect_timeout: Duration,
+    /// Keys for the secure channel, or plaintext on explicit request.
+    pub security: Security,
+}
+
+/// How the links are protected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Security {
+    /// Mutually authenticated, encrypted links (the default).
+    Keys {
+        /// This party's static private key.
+        private_key: PrivateKey,
+        /// Every party's static public key, rank 0 first.
+        public_keys: [[u8; KEY_LEN]; PARTIES],
+        /// The record algorithm (all parties must agree).
+        aead: Aead,
+    },
+    /// Unprotected links, only when asked for explicitly.
+    Plaintext,
 }
 
 /// One source of settings, any of which may be missing.
@@ -47,6 +79,18 @@ pub struct ConfigLayer {
     /// Connect deadline in milliseconds.
     #[arg(long, env = "TERNION_CONNECT_TIMEOUT_MS")]
     pub connect_timeout_ms: Option<u64>,
+    /// This party's private key file (from `ternion keygen`, mode 0600).
+    #[arg(long, env = "TERNION_PRIVATE_KEY_FILE")]
+    pub private_key_file: Option<PathBuf>,
+    /// Every party's public key, 64 hex digits each, rank 0 first.
+    #[arg(long, env = "TERNION_PUBLIC_KEYS", value_delimiter = ',')]
+    pub public_keys: Option<Vec<String>>,
+    /// Record algorithm: aes-gcm (default) or chacha20-poly1305.
+    #[arg(long, env = "TERNION_AEAD")]
+    pub aead: Option<String>,
+    /// Run unencrypted, unauthenticated links (to measure the cost of encryption).
+    #[arg(long, env = "TERNION_INSECURE_PLAINTEXT", num_args = 0..=1, default_missing_value = "true")]
+    pub insecure_plaintext: Option<bool>,
 }
 
 /// Command-line flags for a party, each falling back to its environment variable.
@@ -84,11 +128,17 @@ impl ConfigLayer {
                 })
                 .transpose()
         };
+        let list = |name: &str| var(name).map(|v| v.split(',').map(str::to_owned).collect());
         Ok(ConfigLayer {
             rank: number("TERNION_RANK")?.map(|r| r.min(255) as u8),
-            peers: var("TERNION_PEERS").map(|v| v.split(',').map(str::to_owned).collect()),
+            peers: list("TERNION_PEERS"),
             session: var("TERNION_SESSION"),
             connect_timeout_ms: number("TERNION_CONNECT_TIMEOUT_MS")?,
+            private_key_file: var("TERNION_PRIVATE_KEY_FILE").map(PathBuf::from),
+            public_keys: list("TERNION_PUBLIC_KEYS"),
+            aead: var("TERNION_AEAD"),
+            insecure_plaintext: var("TERNION_INSECURE_PLAINTEXT")
+                .map(|v| matches!(v.as_str(), "1" | "true" | "yes")),
         })
     }
 
@@ -99,6 +149,10 @@ impl ConfigLayer {
             peers: over.peers.or(self.peers),
             session: over.session.or(self.session),
             connect_timeout_ms: over.connect_timeout_ms.or(self.connect_timeout_ms),
+            private_key_file: over.private_key_file.or(self.private_key_file),
+            public_keys: over.public_keys.or(self.public_keys),
+            aead: over.aead.or(self.aead),
+            insecure_plaintext: over.insecure_plaintext.or(self.insecure_plaintext),
         }
     }
 
@@ -122,11 +176,17 @@ impl ConfigLayer {
             Some(hex) => parse_session(&hex)?,
             None => session_from_peers(&peers),
         };
+        let security = if self.insecure_plaintext == Some(true) {
+            Security::Plaintext
+        } else {
+            security_from(rank, self.private_key_file, self.public_keys, self.aead)?
+        };
         Ok(Config {
             rank,
             peers,
             session,
             connect_timeout: Duration::from_millis(self.connect_timeout_ms.unwrap_or(30_000)),
+            security,
         })
     }
 }
@@ -153,6 +213,58 @@ impl Config {
         };
         base.overridden_by(ConfigLayer::from_env()?).finish()
     }
+}
+
+/// Loads and checks the keys: the file must be private, three public keys
+/// must be listed, and ours must match our private key.
+fn security_from(
+    rank: Rank,
+    private_key_file: Option<PathBuf>,
+    public_keys: Option<Vec<String>>,
+    aead: Option<String>,
+) -> Result<Security> {
+    let file = private_key_file.ok_or_else(|| {
+        Error::Config(
+            "no private key (TERNION_PRIVATE_KEY_FILE or --private-key-file; make one with \
+             `ternion keygen`), or --insecure-plaintext to run unencrypted"
+                .into(),
+        )
+    })?;
+    let private_key = PrivateKey::read(&file)?;
+    let listed = public_keys.ok_or_else(|| {
+        Error::Config("no public keys (TERNION_PUBLIC_KEYS or --public-keys)".into())
+    })?;
+    let keys: Vec<[u8; KEY_LEN]> = listed
+        .iter()
+        .enumerate()
+        .map(|(r, hex)| {
+            parse_key(hex.trim())
+                .map_err(|_| Error::Config(format!("public key of rank {r} is not 64 hex digits")))
+        })
+        .collect::<Result<_>>()?;
+    let public_keys: [[u8; KEY_LEN]; PARTIES] = keys.try_into().map_err(|k: Vec<_>| {
+        Error::Config(format!("expected {PARTIES} public keys, got {}", k.len()))
+    })?;
+    if public_keys[rank.index()] != private_key.public() {
+        return Err(Error::Config(format!(
+            "the private key in {} does not match the public key listed for {rank}",
+            file.display()
+        )));
+    }
+    let aead = match aead.as_deref() {
+        None | Some("aes-gcm") => Aead::AesGcm,
+        Some("chacha20-poly1305") => Aead::ChaChaPoly,
+        Some(other) => {
+            return Err(Error::Config(format!(
+                "aead {other:?} is not aes-gcm or chacha20-poly1305"
+            )))
+        }
+    };
+    Ok(Security::Keys {
+        private_key,
+        public_keys,
+        aead,
+    })
 }
 
 /// Parses 32 hex digits.
@@ -200,7 +312,8 @@ mod test {
         let file = ConfigLayer::from_toml(
             r#"rank = 1
                peers = ["a:1", "b:2", "c:3"]
-               connect_timeout_ms = 5"#,
+               connect_timeout_ms = 5
+               insecure_plaintext = true"#,
         )
         .unwrap();
         let flags = ConfigLayer {
@@ -211,6 +324,56 @@ mod test {
         assert_eq!(cfg.rank, Rank::new(2).unwrap());
         assert_eq!(cfg.peers[1], "b:2");
         assert_eq!(cfg.connect_timeout, Duration::from_millis(5));
+    }
+
+    #[test]
+    fn links_are_secure_unless_plaintext_is_asked_for() {
+        let base = "rank = 0\npeers = [\"a:1\",\"b:1\",\"c:1\"]\n";
+        let err = ConfigLayer::from_toml(base)
+            .and_then(ConfigLayer::finish)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("no private key") && err.contains("ternion keygen"),
+            "{err}"
+        );
+
+        let dir = std::env::temp_dir().join(format!("ternion-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("rank0.key");
+        let _ = std::fs::remove_file(&file);
+        let keys = [0, 1, 2].map(|_| PrivateKey::generate().unwrap());
+        keys[0].write_new(&file).unwrap();
+        let publics: Vec<String> = keys
+            .iter()
+            .map(|k| format!("\"{}\"", crate::keys::format_key(&k.public())))
+            .collect();
+        let toml = format!(
+            "{base}private_key_file = {:?}\npublic_keys = [{}]\n",
+            file,
+            publics.join(",")
+        );
+        let cfg = ConfigLayer::from_toml(&toml)
+            .and_then(ConfigLayer::finish)
+            .unwrap();
+        assert!(matches!(
+            cfg.security,
+            Security::Keys {
+                aead: Aead::AesGcm,
+                ..
+            }
+        ));
+        // Our listed public key must be the one our private key makes.
+        let swapped = toml.replace(&publics[0], &publics[1]);
+        let err = ConfigLayer::from_toml(&swapped)
+            .and_then(ConfigLayer::finish)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("does not match the public key listed for rank 0"),
+            "{err}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

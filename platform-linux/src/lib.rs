@@ -23,6 +23,7 @@ pub mod config;
 mod driver;
 mod element;
 mod error;
+pub mod keys;
 mod mpc;
 mod net;
 mod party;

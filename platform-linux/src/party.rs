@@ -3,7 +3,7 @@
 //! operations of replicated secret sharing.
 
 use crate::buffer::{Lent, LentMut, RecvBuf, SendBuf};
-use crate::config::Config;
+use crate::config::{Config, Security};
 use crate::driver::{CoreEndpoint, Driver};
 use crate::element::Element;
 use crate::error::{Error, Result};
@@ -14,6 +14,7 @@ use std::time::Duration;
 use ternion_core::collective::{
     combine_into, Combine, Share, BARRIER_TAG, EXCHANGE_TAG, OPEN_TAG, REVEAL_TAG,
 };
+use ternion_core::secure::SecureConfig;
 use ternion_core::{
     Buffer, Completion, EndpointConfig, LinkStats, Rank, RequestId, Source, Status, TagFilter,
     FIRST_RESERVED_TAG,
@@ -82,6 +83,33 @@ impl Party {
         })?;
         let mut core_config = EndpointConfig::new(config.rank, config.session);
         core_config.connect_timeout = config.connect_timeout;
+        core_config.secure = match &config.security {
+            Security::Keys {
+                private_key,
+                public_keys,
+                aead,
+            } => {
+                let mut seed = [0u8; 32];
+                getrandom::getrandom(&mut seed)
+                    .map_err(|e| Error::Config(format!("no randomness: {e}")))?;
+                Some(SecureConfig {
+                    private_key: *private_key.bytes(),
+                    public_keys: *public_keys,
+                    aead: *aead,
+                    seed,
+                })
+            }
+            Security::Plaintext => {
+                let warning = format!(
+                    "ternion: WARNING: {} runs PLAINTEXT links (insecure_plaintext): traffic is \
+                     neither encrypted nor authenticated",
+                    config.rank
+                );
+                log::warn!("{warning}");
+                eprintln!("{warning}");
+                None
+            }
+        };
         let (driver, thread) =
             Driver::start(CoreEndpoint::new(core_config, Default::default()), network)?;
         let party = Party {

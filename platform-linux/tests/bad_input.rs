@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{config, free_peers};
+use common::{config, free_peers, plaintext_config};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::{Arc, Barrier, Mutex, OnceLock};
@@ -51,10 +51,15 @@ fn wait_for_log(needle: &str) -> String {
     panic!("no log line contains {needle:?}");
 }
 
-fn hello(sender: u8, receiver: u8, session: [u8; 16]) -> [u8; HELLO_LEN] {
+fn hello_with(
+    capabilities: Capabilities,
+    sender: u8,
+    receiver: u8,
+    session: [u8; 16],
+) -> [u8; HELLO_LEN] {
     let mut b = [0; HELLO_LEN];
     HelloRepr {
-        capabilities: Capabilities::empty(),
+        capabilities,
         session,
         sender: Rank::new(sender).unwrap(),
         receiver: Rank::new(receiver).unwrap(),
@@ -63,6 +68,11 @@ fn hello(sender: u8, receiver: u8, session: [u8; 16]) -> [u8; HELLO_LEN] {
     .emit(&mut b)
     .unwrap();
     b
+}
+
+/// A hello as a secure party sends it.
+fn hello(sender: u8, receiver: u8, session: [u8; 16]) -> [u8; HELLO_LEN] {
+    hello_with(Capabilities::ENCRYPTED, sender, receiver, session)
 }
 
 /// Waits until the stranger's connection is closed by the party.
@@ -193,7 +203,8 @@ fn impostor_sends(bad: Vec<u8>, close_after: bool) -> Error {
     let (connected_tx, connected) = std::sync::mpsc::channel();
     let real: Vec<_> = (0..2u8)
         .map(|rank| {
-            let cfg = config(rank, &peers);
+            // Plaintext, so the test's bytes reach the frame decoder as they are.
+            let cfg = plaintext_config(rank, &peers);
             let connected_tx = connected_tx.clone();
             std::thread::spawn(move || {
                 let p = Party::connect(&cfg).unwrap();
@@ -223,7 +234,8 @@ fn impostor_sends(bad: Vec<u8>, close_after: bool) -> Error {
         .collect();
     let dial = |to: usize| loop {
         if let Ok(mut s) = TcpStream::connect(&peers[to]) {
-            s.write_all(&hello(2, to as u8, session)).unwrap();
+            s.write_all(&hello_with(Capabilities::empty(), 2, to as u8, session))
+                .unwrap();
             let mut theirs = [0u8; HELLO_LEN];
             s.read_exact(&mut theirs).unwrap();
             break s;

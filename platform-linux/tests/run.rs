@@ -33,9 +33,58 @@ fn hostfile(name: &str, header: &str) -> PathBuf {
     path
 }
 
+/// Key pairs made with `ternion keygen`: the private key files and the
+/// comma-separated public keys, as a party's configuration lists them.
+struct Keys {
+    files: Vec<PathBuf>,
+    public: String,
+}
+
+fn keygen(dir: &Path) -> Keys {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut files = Vec::new();
+    let mut public = Vec::new();
+    for rank in 0..3 {
+        let file = dir.join(format!("rank{rank}.key"));
+        let _ = std::fs::remove_file(&file);
+        let out = ternion()
+            .args(["keygen", "--out", file.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        use std::os::unix::fs::MetadataExt;
+        assert_eq!(std::fs::metadata(&file).unwrap().mode() & 0o777, 0o600);
+        public.push(String::from_utf8(out.stdout).unwrap().trim().to_string());
+        files.push(file);
+    }
+    // An existing key is never overwritten.
+    let again = ternion()
+        .args(["keygen", "--out", files[0].to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    Keys {
+        files,
+        public: public.join(","),
+    }
+}
+
+impl Keys {
+    /// Gives `cmd` the keys of `rank`.
+    fn apply<'a>(&self, cmd: &'a mut Command, rank: usize) -> &'a mut Command {
+        cmd.env("TERNION_PRIVATE_KEY_FILE", &self.files[rank])
+            .env("TERNION_PUBLIC_KEYS", &self.public)
+    }
+}
+
 /// Starts one rank of a hostfile job running the ring example for `rounds`.
-fn start_rank(hosts: &Path, rank: usize, rounds: &str) -> Command {
+fn start_rank(hosts: &Path, keys: &Keys, rank: usize, rounds: &str) -> Command {
     let mut cmd = ternion();
+    keys.apply(&mut cmd, rank);
     cmd.args([
         "run",
         "--hostfile",
@@ -109,10 +158,11 @@ fn a_party_that_dies_fails_the_job_naming_it() {
 #[test]
 fn a_party_that_never_comes_is_named() {
     let hosts = hostfile("never", "");
+    let keys = keygen(&hosts.with_file_name("keys"));
     // Only ranks 0 and 1 start; rank 2 never does.
     let children: Vec<_> = (0..2)
         .map(|rank| {
-            start_rank(&hosts, rank, "10")
+            start_rank(&hosts, &keys, rank, "10")
                 .env("TERNION_CONNECT_TIMEOUT_MS", "1500")
                 .spawn()
                 .unwrap()
@@ -129,10 +179,11 @@ fn a_party_that_never_comes_is_named() {
 #[test]
 fn ranks_started_separately_from_one_hostfile_form_a_job() {
     let hosts = hostfile("hostfile", "# rank 0 first\n");
+    let keys = keygen(&hosts.with_file_name("keys"));
     // Start in reverse order: connection set-up must not depend on it.
     let children: Vec<_> = (0..3)
         .rev()
-        .map(|rank| start_rank(&hosts, rank, "300").spawn().unwrap())
+        .map(|rank| start_rank(&hosts, &keys, rank, "300").spawn().unwrap())
         .collect();
     for child in children {
         let out = child.wait_with_output().unwrap();
@@ -182,7 +233,9 @@ fn bench_quick_reports_every_workload_as_json() {
 
 #[test]
 fn parties_configured_by_flags_alone_form_a_job() {
-    let hosts = std::fs::read_to_string(hostfile("flags", "")).unwrap();
+    let hosts_file = hostfile("flags", "");
+    let keys = keygen(&hosts_file.with_file_name("keys"));
+    let hosts = std::fs::read_to_string(&hosts_file).unwrap();
     let peers = hosts.trim().replace('\n', ",");
     let children: Vec<_> = (0..3)
         .map(|rank| {
@@ -197,6 +250,8 @@ fn parties_configured_by_flags_alone_form_a_job() {
                     &peers,
                 ])
                 .args(["--session", "0123456789abcdef0123456789abcdef"])
+                .args(["--private-key-file", keys.files[rank].to_str().unwrap()])
+                .args(["--public-keys", &keys.public])
                 .env_remove("TERNION_RANK")
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())

@@ -51,10 +51,17 @@ explicit_job() {
 socks = [socket.socket() for _ in range(3)]
 for s in socks: s.bind(("127.0.0.1", 0))
 print(" ".join("127.0.0.1:%d" % s.getsockname()[1] for s in socks))')"
+    # Keys as an operator makes them; the C call takes them from the environment.
+    local keys="$out/explicit-keys" public=()
+    rm -rf "$keys" && mkdir -p "$keys"
+    for rank in 0 1 2; do
+        public+=("$("$rel/ternion" keygen --out "$keys/rank$rank.key" 2>/dev/null)")
+    done
     local pids=()
     for rank in 2 1 0; do
         # shellcheck disable=SC2086
-        timeout 60 "$out/native_explicit" "$rank" $ports &
+        TERNION_PRIVATE_KEY_FILE="$keys/rank$rank.key" TERNION_PUBLIC_KEYS="$(IFS=,; echo "${public[*]}")" \
+            timeout 60 "$out/native_explicit" "$rank" $ports &
         pids+=($!)
     done
     local status=0

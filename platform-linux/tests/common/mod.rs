@@ -2,8 +2,27 @@
 #![allow(dead_code)] // each test binary uses its own subset of these helpers
 
 use std::net::TcpListener;
+use std::sync::OnceLock;
 use std::time::Duration;
+use ternion::config::Security;
+use ternion::keys::PrivateKey;
 use ternion::{Config, Party, Rank};
+use ternion_core::secure::Aead;
+
+/// The three parties' keys, made once per test process.
+pub fn keys() -> &'static [PrivateKey; 3] {
+    static KEYS: OnceLock<[PrivateKey; 3]> = OnceLock::new();
+    KEYS.get_or_init(|| [0, 1, 2].map(|_| PrivateKey::generate().unwrap()))
+}
+
+/// Secure links with the process's keys, as a party of `rank`.
+pub fn security(rank: u8) -> Security {
+    Security::Keys {
+        private_key: keys()[rank as usize].clone(),
+        public_keys: keys().each_ref().map(PrivateKey::public),
+        aead: Aead::AesGcm,
+    }
+}
 
 /// Three loopback addresses with ports that were free a moment ago.
 pub fn free_peers() -> [String; 3] {
@@ -17,13 +36,22 @@ pub fn free_peers() -> [String; 3] {
     addrs.try_into().unwrap()
 }
 
-/// A configuration for `rank` among `peers`.
+/// A configuration for `rank` among `peers`, with secure links.
 pub fn config(rank: u8, peers: &[String; 3]) -> Config {
     Config {
         rank: Rank::new(rank).unwrap(),
         peers: peers.clone(),
         session: *b"integration-test",
         connect_timeout: Duration::from_secs(20),
+        security: security(rank),
+    }
+}
+
+/// The same with plaintext links, for tests that play a peer byte by byte.
+pub fn plaintext_config(rank: u8, peers: &[String; 3]) -> Config {
+    Config {
+        security: Security::Plaintext,
+        ..config(rank, peers)
     }
 }
 

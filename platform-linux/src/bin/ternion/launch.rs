@@ -1,6 +1,7 @@
 //! `ternion run`: starts the parties of a job with what they need to find
 //! each other, forwards their output, and stops them all if one fails.
 
+use crate::ephemeral_keys::EphemeralKeys;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -42,6 +43,8 @@ pub struct Job {
     pub peers: [String; 3],
     /// The session all parties share.
     pub session: String,
+    /// Fresh keys for a job whose parties all run here.
+    pub keys: Option<EphemeralKeys>,
 }
 
 impl Job {
@@ -59,13 +62,18 @@ impl Job {
         Ok(Job {
             peers: peers.try_into().unwrap_or_default(),
             session: format_session(&session),
+            keys: Some(EphemeralKeys::generate().map_err(std::io::Error::other)?),
         })
     }
 
     /// Starts `command` as `rank`, with its output piped to us.
     pub fn spawn(&self, rank: usize, command: &[String]) -> std::io::Result<Child> {
-        Command::new(&command[0])
-            .args(&command[1..])
+        let mut cmd = Command::new(&command[0]);
+        if let Some(keys) = &self.keys {
+            cmd.env("TERNION_PRIVATE_KEY_FILE", keys.file(rank))
+                .env("TERNION_PUBLIC_KEYS", keys.public_list());
+        }
+        cmd.args(&command[1..])
             .env("TERNION_RANK", rank.to_string())
             .env("TERNION_PEERS", self.peers.join(","))
             .env("TERNION_SESSION", &self.session)
@@ -212,13 +220,19 @@ pub fn run(args: RunArgs) -> Result<ExitCode, String> {
         Some(path) => Job {
             peers: read_hostfile(path)?,
             session: String::new(),
+            keys: None,
         },
         None => Job::local().map_err(|e| format!("choosing local ports: {e}"))?,
     };
     if let Some(session) = &args.session {
         job.session = session.clone();
     } else if args.hostfile.is_some() && args.rank.is_none() {
-        job.session = Job::local().map_err(|e| e.to_string())?.session;
+        // All three ranks run here: a fresh session and fresh keys, as for
+        // a local job. (A rank started alone takes its keys from its own
+        // configuration.)
+        let local = Job::local().map_err(|e| e.to_string())?;
+        job.session = local.session;
+        job.keys = local.keys;
     }
     let ranks: Vec<usize> = match args.rank {
         Some(r) if r < 3 => vec![r as usize],

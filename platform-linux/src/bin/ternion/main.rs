@@ -2,6 +2,8 @@
 
 mod bench;
 mod demo;
+mod ephemeral_keys;
+mod keygen;
 mod launch;
 
 use clap::{Parser, Subcommand};
@@ -27,6 +29,8 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Measures latency, throughput, rounds, open and overlap with three local parties.
     Bench(bench::BenchArgs),
+    /// Writes a new static private key (mode 0600) and prints its public key.
+    Keygen(keygen::KeygenArgs),
 }
 
 /// Accepts mpirun's single-dash `-np` (clap would read it as `-n p`) by
@@ -53,6 +57,7 @@ fn main() -> ExitCode {
         Command::Run(args) => launch::run(args),
         Command::Demo(args) => demo::main(args),
         Command::Bench(args) => bench::main(args),
+        Command::Keygen(args) => keygen::main(args),
     };
     match result {
         Ok(code) => code,
