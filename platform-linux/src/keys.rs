@@ -48,7 +48,7 @@ impl PrivateKey {
             .map_err(|e| Error::Config(format!("private key {shown}: {e}")))?;
         let key = parse_key(text.trim()).map(PrivateKey);
         text.zeroize();
-        key.map_err(|_| Error::Config(format!("private key {shown} is not 64 hex digits")))
+        key.ok_or_else(|| Error::Config(format!("private key {shown} is not 64 hex digits")))
     }
 
     /// Writes the key to a new file with mode 0600 (never over an existing one).
@@ -79,16 +79,16 @@ impl Drop for PrivateKey {
     }
 }
 
-/// Parses 64 hex digits.
-pub fn parse_key(hex: &str) -> std::result::Result<[u8; KEY_LEN], ()> {
+/// Parses 64 hex digits (`None` for anything else).
+pub fn parse_key(hex: &str) -> Option<[u8; KEY_LEN]> {
     if hex.len() != 2 * KEY_LEN || !hex.is_ascii() {
-        return Err(());
+        return None;
     }
     let mut key = [0u8; KEY_LEN];
     for (i, byte) in key.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| ())?;
+        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()?;
     }
-    Ok(key)
+    Some(key)
 }
 
 /// Formats a key as 64 hex digits.
@@ -118,8 +118,8 @@ mod test {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         let err = PrivateKey::read(&path).unwrap_err().to_string();
         assert!(err.contains("readable by others"), "{err}");
-        assert_eq!(parse_key(&format_key(&key.public())), Ok(key.public()));
-        assert!(parse_key("zz").is_err());
+        assert_eq!(parse_key(&format_key(&key.public())), Some(key.public()));
+        assert!(parse_key("zz").is_none());
         assert!(!format!("{key:?}").contains(&format_key(key.bytes())[..8]));
         std::fs::remove_dir_all(&dir).unwrap();
     }
