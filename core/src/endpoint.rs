@@ -1011,6 +1011,7 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
         if let Some(inbound) = link.inbound.as_mut() {
             inbound.sink = Sink::Request { id, capacity };
         }
+        matcher.recycle(msg.data);
     }
 
     /// Copies a complete unexpected message into receive `id` and completes it.
@@ -1034,6 +1035,7 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
             })
         };
         self.requests.complete_recv(id, result);
+        self.matcher.recycle(msg.data);
     }
 
     /// A link hit an error: retry if it was still being dialled, else end it.

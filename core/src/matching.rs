@@ -115,7 +115,13 @@ pub(crate) struct Matcher {
     next_key: u64,
     max_unexpected_messages: usize,
     max_unexpected_bytes: u64,
+    /// The last unexpected buffer freed, kept for the next large arrival so
+    /// its pages are not faulted in afresh every time.
+    spare: Vec<u8>,
 }
+
+/// The largest buffer kept for reuse.
+const MAX_SPARE: usize = 256 << 20;
 
 /// The unexpected queue is full (by its bounds, or memory ran out).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,6 +136,16 @@ impl Matcher {
             next_key: 0,
             max_unexpected_messages,
             max_unexpected_bytes,
+            spare: Vec::new(),
+        }
+    }
+
+    /// Keeps a freed unexpected buffer for reuse, if it is the largest seen
+    /// (up to a bound).
+    pub fn recycle(&mut self, mut data: Vec<u8>) {
+        if data.capacity() > self.spare.capacity() && data.capacity() <= MAX_SPARE {
+            data.clear();
+            self.spare = data;
         }
     }
 
@@ -177,8 +193,12 @@ impl Matcher {
         }
         // The whole message is reserved now (it is within the byte bound), so
         // filling it never reallocates and copies what has already arrived.
-        let mut data = Vec::new();
         let reserved = usize::try_from(len).map_err(|_| QueueFull)?;
+        let mut data = if self.spare.capacity() >= reserved {
+            core::mem::take(&mut self.spare)
+        } else {
+            Vec::new()
+        };
         data.try_reserve_exact(reserved).map_err(|_| QueueFull)?;
         self.unexpected_bytes = bytes;
         let key = UnexpectedKey(self.next_key);
@@ -214,7 +234,9 @@ impl Matcher {
         let i = self.unexpected.iter().rposition(|u| u.key == key)?;
         let msg = self.unexpected.remove(i)?;
         self.unexpected_bytes -= msg.len;
-        msg.claimed_by
+        let claimed = msg.claimed_by;
+        self.recycle(msg.data);
+        claimed
     }
 
     /// Removes and returns the posted receives that only `peer` could satisfy.

@@ -14,7 +14,8 @@ use crate::rank::{Rank, PARTIES};
 use alloc::boxed::Box;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
-use snow::params::{CipherChoice, DHChoice, HashChoice};
+pub use snow::params::CipherChoice;
+use snow::params::{DHChoice, HashChoice};
 use snow::resolvers::{CryptoResolver, DefaultResolver};
 use zeroize::Zeroize;
 
@@ -50,6 +51,10 @@ impl Aead {
     }
 }
 
+/// A platform's own implementation of the record ciphers (e.g. assembly
+/// AES-GCM on a hosted system); `None` from it falls back to the portable one.
+pub type CipherProvider = fn(&CipherChoice) -> Option<Box<dyn snow::types::Cipher>>;
+
 /// A party's keys and the keys it expects of the others.
 #[derive(Clone)]
 pub struct SecureConfig {
@@ -61,6 +66,8 @@ pub struct SecureConfig {
     pub aead: Aead,
     /// Fresh randomness from the platform, for the handshakes' ephemeral keys.
     pub seed: [u8; 32],
+    /// Faster record ciphers the platform offers, if any.
+    pub ciphers: Option<CipherProvider>,
 }
 
 impl core::fmt::Debug for SecureConfig {
@@ -94,6 +101,7 @@ pub fn public_key(private_key: &[u8; KEY_LEN]) -> [u8; KEY_LEN] {
 /// instead of an operating-system call (there is none in a kernel).
 struct SeededResolver {
     seed: [u8; 32],
+    ciphers: Option<CipherProvider>,
 }
 
 struct SeededRandom(ChaCha20Rng);
@@ -116,7 +124,9 @@ impl CryptoResolver for SeededResolver {
         DefaultResolver.resolve_hash(choice)
     }
     fn resolve_cipher(&self, choice: &CipherChoice) -> Option<Box<dyn snow::types::Cipher>> {
-        DefaultResolver.resolve_cipher(choice)
+        self.ciphers
+            .and_then(|provide| provide(choice))
+            .or_else(|| DefaultResolver.resolve_cipher(choice))
     }
 }
 
@@ -185,7 +195,11 @@ impl Handshake {
         for (b, n) in seed.iter_mut().zip(nonce.to_le_bytes()) {
             *b ^= n;
         }
-        let builder = snow::Builder::with_resolver(params, Box::new(SeededResolver { seed }))
+        let resolver = SeededResolver {
+            seed,
+            ciphers: config.ciphers,
+        };
+        let builder = snow::Builder::with_resolver(params, Box::new(resolver))
             .local_private_key(&config.private_key)
             .and_then(|b| b.remote_public_key(&config.public_keys[peer.index()]))
             .and_then(|b| b.prologue(prologue));
@@ -284,6 +298,7 @@ mod test {
             ],
             aead: Aead::AesGcm,
             seed: [me + 1; 32],
+            ciphers: None,
         }
     }
 

@@ -725,6 +725,7 @@ fn secure(cfg: &mut EndpointConfig) {
         public_keys: PRIVATE_KEYS.map(|k| public_key(&k)),
         aead: Aead::AesGcm,
         seed: [cfg.rank.index() as u8 + 7; 32],
+        ciphers: None,
     });
 }
 

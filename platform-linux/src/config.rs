@@ -238,8 +238,9 @@ fn security_from(
         .iter()
         .enumerate()
         .map(|(r, hex)| {
-            parse_key(hex.trim())
-                .ok_or_else(|| Error::Config(format!("public key of rank {r} is not 64 hex digits")))
+            parse_key(hex.trim()).ok_or_else(|| {
+                Error::Config(format!("public key of rank {r} is not 64 hex digits"))
+            })
         })
         .collect::<Result<_>>()?;
     let public_keys: [[u8; KEY_LEN]; PARTIES] = keys.try_into().map_err(|k: Vec<_>| {
