@@ -25,9 +25,10 @@ import platform
 import statistics
 import sys
 
-SYSTEMS = ["ternion", "ternion_mpi", "openmpi_tcp", "raw_tcp"]
+SYSTEMS = ["ternion", "ternion_plain", "ternion_mpi", "openmpi_tcp", "raw_tcp"]
 LABELS = {
-    "ternion": "ternion",
+    "ternion": "ternion (encrypted)",
+    "ternion_plain": "ternion plaintext",
     "ternion_mpi": "ternion MPI drop-in",
     "openmpi_tcp": "OpenMPI (TCP)",
     "raw_tcp": "raw TCP",
@@ -50,6 +51,9 @@ TARGETS = [
     ("mpi_rounds_64x1m", "<=", 0.8),
     ("mpi_vs_native_latency_8b", "<=", 1.05),
     ("mpi_vs_native_throughput_128mib", ">=", 0.95),
+    # The cost of the secure channel: encrypted ternion against its plaintext mode.
+    ("encrypted_vs_plain_latency_8b", "<=", 1.1),
+    ("encrypted_vs_plain_throughput_128mib", ">=", 0.7),
 ]
 
 # Headline metrics: (key, label, unit, getter).
@@ -175,6 +179,7 @@ def cores():
 
 def compute_ratios(med):
     t, d, m, r = med["ternion"], med["ternion_mpi"], med["openmpi_tcp"], med["raw_tcp"]
+    p = med["ternion_plain"]
     tp = lambda d: _tp(MIB128)(d)  # noqa: E731
     ratios = {
         "latency_8b": t["latency_8b"]["mean_us"] / m["latency_8b"]["mean_us"],
@@ -187,6 +192,8 @@ def compute_ratios(med):
         "mpi_rounds_64x1m": d["rounds_64x1m"]["median_s"] / m["rounds_64x1m"]["median_s"],
         "mpi_vs_native_latency_8b": d["latency_8b"]["mean_us"] / t["latency_8b"]["mean_us"],
         "mpi_vs_native_throughput_128mib": tp(d) / tp(t),
+        "encrypted_vs_plain_latency_8b": t["latency_8b"]["mean_us"] / p["latency_8b"]["mean_us"],
+        "encrypted_vs_plain_throughput_128mib": tp(t) / tp(p),
         # Informative, no target.
         "open_1m": t["open_1m"]["median_s"] / m["open_1m"]["median_s"],
         "latency_8b_vs_raw": t["latency_8b"]["mean_us"] / r["latency_8b"]["mean_us"],
@@ -285,6 +292,8 @@ def render_md(report):
         "mpi_rounds_64x1m": "MPI drop-in / OpenMPI, rounds total time",
         "mpi_vs_native_latency_8b": "MPI drop-in / native ternion, mean 8 B latency",
         "mpi_vs_native_throughput_128mib": "MPI drop-in / native ternion, MiB/s at 128 MiB",
+        "encrypted_vs_plain_latency_8b": "encrypted / plaintext ternion, mean 8 B latency",
+        "encrypted_vs_plain_throughput_128mib": "encrypted / plaintext ternion, MiB/s at 128 MiB",
     }
     for name, t in report["ratios"]["targets"].items():
         out.append(

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Benchmarks ternion (its Rust API, and its MPI drop-in running the OpenMPI
+# Benchmarks ternion (its Rust API encrypted and, to show the cost of
+# encryption, in plaintext; and its MPI drop-in running the OpenMPI
 # benchmark program unchanged) against OpenMPI (TCP) and raw TCP sockets,
 # three parties on this machine over loopback.
 #
@@ -133,6 +134,8 @@ run_one() {
 for i in $(seq 1 "$runs"); do
     # Interleaved so that machine noise hits all three systems alike.
     run_one ternion "$i" "$ternion" bench --json ${qflag[@]+"${qflag[@]}"}
+    run_one ternion_plain "$i" env BENCH_SYSTEM=ternion_plain TERNION_INSECURE_PLAINTEXT=1 \
+        "$ternion" bench --json ${qflag[@]+"${qflag[@]}"}
     run_one ternion_mpi "$i" env BENCH_SYSTEM=ternion_mpi "$ternion" run -n 3 --raw-output -- \
         "$out/mpi_bench_ternion" ${qflag[@]+"${qflag[@]}"}
     run_one openmpi_tcp "$i" "${mpirun_cmd[@]}" "$out/mpi_bench" ${qflag[@]+"${qflag[@]}"}

@@ -62,7 +62,7 @@ struct Overlap {
 
 #[derive(Serialize)]
 struct Report {
-    system: &'static str,
+    system: String,
     parties: usize,
     quick: bool,
     latency_8b: Latency,
@@ -419,7 +419,8 @@ fn party(args: &BenchArgs) -> ternion::Result<Option<Report>> {
         recv: vec![1; 128 * MIB / 8],
     };
     let report = Report {
-        system: "ternion",
+        // scripts/bench.sh names the variant it runs (encrypted by default, or plaintext).
+        system: std::env::var("BENCH_SYSTEM").unwrap_or_else(|_| "ternion".into()),
         parties: 3,
         quick: args.quick,
         latency_8b: latency(&p, &plan)?,
