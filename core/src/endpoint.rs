@@ -1169,6 +1169,9 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
 fn read_sealed<S: Socket, Tx: AsRef<[u8]>>(
     link: &mut Link<S, Tx>,
 ) -> Result<Option<usize>, LinkError> {
+    if let Some(failure) = link.rx_failure.take() {
+        return Err(failure);
+    }
     let mut moved = open_records(link)?;
     let room = link.sealed_in.len() - link.sealed_in_end;
     if link.sealed_in_start > 0 && room < RECORD_PREFIX + secure::MAX_RECORD {
@@ -1209,7 +1212,7 @@ fn read_sealed<S: Socket, Tx: AsRef<[u8]>>(
 /// staging buffer has room for their plaintext.
 fn open_records<S: Socket, Tx: AsRef<[u8]>>(link: &mut Link<S, Tx>) -> Result<usize, LinkError> {
     let mut opened = 0;
-    loop {
+    while link.rx_failure.is_none() {
         let (at, end) = (link.sealed_in_start, link.sealed_in_end);
         if end - at < RECORD_PREFIX {
             break;
@@ -1236,9 +1239,16 @@ fn open_records<S: Socket, Tx: AsRef<[u8]>>(link: &mut Link<S, Tx>) -> Result<us
             break;
         };
         let record = &sealed_in[at + RECORD_PREFIX..at + RECORD_PREFIX + len];
-        let n = channel
-            .open(record, &mut rx_staging[*rx_end..])
-            .map_err(|_| LinkError::RecordRejected)?;
+        let n = match channel.open(record, &mut rx_staging[*rx_end..]) {
+            Ok(n) => n,
+            // Records opened before this one are genuine: let the parser
+            // deliver them, and fail the link on the next read.
+            Err(_) if opened > 0 => {
+                link.rx_failure = Some(LinkError::RecordRejected);
+                break;
+            }
+            Err(_) => return Err(LinkError::RecordRejected),
+        };
         *rx_end += n;
         link.sealed_in_start += RECORD_PREFIX + len;
         opened += n;

@@ -149,6 +149,8 @@ pub(crate) struct Link<S, Tx> {
     pub sealed_in: Vec<u8>,
     pub sealed_in_start: usize,
     pub sealed_in_end: usize,
+    /// A failure found behind records still to be delivered.
+    pub rx_failure: Option<LinkError>,
 }
 
 impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
@@ -185,6 +187,7 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
             sealed_in: Vec::new(),
             sealed_in_start: 0,
             sealed_in_end: 0,
+            rx_failure: None,
         }
     }
 
@@ -220,6 +223,7 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
         self.sealed_out_pos = 0;
         self.sealed_in_start = 0;
         self.sealed_in_end = 0;
+        self.rx_failure = None;
     }
 
     /// Queues a raw message behind the raw messages already queued (the
