@@ -13,6 +13,7 @@
 extern crate alloc;
 
 mod backend;
+mod blocking;
 mod export;
 pub mod mpi;
 pub mod native;

@@ -7,6 +7,7 @@
 #![allow(clippy::missing_safety_doc)]
 
 use crate::backend::Backend;
+use crate::blocking::{self, RecvOp, SendOp};
 use crate::mpi::reduce;
 use crate::mpi::types::{op, Element};
 use crate::state::Global;
@@ -114,55 +115,17 @@ fn checked_ptr<T>(p: *const T, len: usize) -> Result<*const T, c_int> {
     }
 }
 
-/// Waits for `ids`, returning their statuses or the first error.
-fn wait<B: Backend>(p: &B, ids: &[RequestId]) -> Result<Vec<Status>, c_int> {
-    let mut out = Vec::with_capacity(ids.len());
-    let mut first = None;
-    for r in p.wait_all(ids) {
-        match r {
-            Ok(s) => out.push(s),
-            Err(e) => {
-                first.get_or_insert(from_core(e));
-            }
-        }
-    }
-    first.map_or(Ok(out), Err)
-}
-
 /// Posts receives, then sends, on the caller's memory, and waits for all.
 ///
 /// # Safety
 /// Every pointer must be valid for its length for the duration of the call.
 unsafe fn blocking<B: Backend>(
     p: &B,
-    recvs: &[(Source, TagFilter, *mut u8, usize)],
-    sends: &[(Rank, u32, *const u8, usize)],
+    recvs: &[RecvOp],
+    sends: &[SendOp],
 ) -> Result<Vec<Status>, c_int> {
-    let mut ids = Vec::with_capacity(recvs.len() + sends.len());
-    let mut posted = Ok(());
-    for &(s, t, out, len) in recvs {
-        // SAFETY: forwarded from the caller; waited for below.
-        match unsafe { p.start_recv(s, t, out, len) } {
-            Ok(id) => ids.push(id),
-            Err(e) => {
-                posted = Err(from_core(e));
-                break;
-            }
-        }
-    }
-    for &(r, t, data, len) in sends {
-        if posted.is_err() {
-            break;
-        }
-        // SAFETY: as above.
-        match unsafe { p.start_send(r, t, data, len) } {
-            Ok(id) => ids.push(id),
-            Err(e) => posted = Err(from_core(e)),
-        }
-    }
-    let statuses = wait(p, &ids);
-    posted?;
-    statuses
+    // SAFETY: forwarded from the caller.
+    unsafe { blocking::run(p, recvs, sends) }.map_err(from_core)
 }
 
 /// `ternion_init`: connects with the configuration `ternion run` provides.
@@ -352,7 +315,7 @@ pub unsafe fn wait_one<B: Backend>(g: &Global<B>, req: *mut u64, len: *mut usize
         let id = RequestId::from_bits(unsafe { *req }).ok_or(TERNION_ERR_REQUEST)?;
         // SAFETY: as above.
         unsafe { *req = 0 };
-        let got = wait(p, &[id])?;
+        let got = blocking::wait_all_ok(p, &[id]).map_err(from_core)?;
         if !len.is_null() {
             // SAFETY: the caller passed a valid size_t pointer.
             unsafe { *len = got[0].len as usize };

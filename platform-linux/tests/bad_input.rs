@@ -4,10 +4,10 @@
 
 mod common;
 
-use common::{config, free_peers, plaintext_config};
+use common::{capture_logs, config, free_peers, logged, plaintext_config};
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::sync::{Arc, Barrier, Mutex, OnceLock};
+use std::sync::{Arc, Barrier};
 use std::time::Duration;
 use ternion::{Error, Party, Rank, Source, TagFilter};
 use ternion_core::wire::{
@@ -15,35 +15,9 @@ use ternion_core::wire::{
 };
 use ternion_core::LinkError;
 
-/// Collects every log line of the test process.
-struct Capture(Mutex<Vec<String>>);
-
-impl log::Log for Capture {
-    fn enabled(&self, _: &log::Metadata) -> bool {
-        true
-    }
-    fn log(&self, record: &log::Record) {
-        self.0
-            .lock()
-            .unwrap()
-            .push(format!("{} {}", record.level(), record.args()));
-    }
-    fn flush(&self) {}
-}
-
-fn logs() -> &'static Capture {
-    static CAPTURE: OnceLock<&'static Capture> = OnceLock::new();
-    CAPTURE.get_or_init(|| {
-        let capture: &'static Capture = Box::leak(Box::new(Capture(Mutex::new(Vec::new()))));
-        log::set_logger(capture).unwrap();
-        log::set_max_level(log::LevelFilter::Info);
-        capture
-    })
-}
-
 fn wait_for_log(needle: &str) -> String {
     for _ in 0..1000 {
-        if let Some(line) = logs().0.lock().unwrap().iter().find(|l| l.contains(needle)) {
+        if let Some(line) = logged().iter().find(|l| l.contains(needle)) {
             return line.clone();
         }
         std::thread::sleep(Duration::from_millis(10));
@@ -88,7 +62,7 @@ fn assert_dropped(mut s: TcpStream) {
 
 #[test]
 fn strangers_are_dropped_with_a_reason_and_the_job_goes_on() {
-    logs();
+    capture_logs();
     let peers = free_peers();
     let rounds_done = Arc::new(Barrier::new(4));
     let strangers_done = Arc::new(Barrier::new(4));
@@ -169,7 +143,7 @@ fn strangers_are_dropped_with_a_reason_and_the_job_goes_on() {
 
 #[test]
 fn a_silent_connection_is_dropped_at_the_handshake_deadline() {
-    logs();
+    capture_logs();
     let peers = free_peers();
     let parties: Vec<_> = (0..3u8)
         .map(|rank| {

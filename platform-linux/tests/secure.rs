@@ -11,12 +11,12 @@
 
 mod common;
 
-use common::{config, free_peers, keys, plaintext_config};
+use common::{capture_logs, config, free_peers, keys, logged, plaintext_config};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use ternion::config::Security;
@@ -97,41 +97,12 @@ fn join_within<T>(thread: JoinHandle<T>, who: &str) -> T {
         .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
-/// Collects every warning and error the test process logs.
-struct Capture(Mutex<Vec<String>>);
-
-impl log::Log for Capture {
-    fn enabled(&self, _: &log::Metadata) -> bool {
-        true
-    }
-    fn log(&self, record: &log::Record) {
-        self.0
-            .lock()
-            .unwrap()
-            .push(format!("{} {}", record.level(), record.args()));
-    }
-    fn flush(&self) {}
-}
-
-fn logs() -> &'static Capture {
-    static CAPTURE: OnceLock<&'static Capture> = OnceLock::new();
-    CAPTURE.get_or_init(|| {
-        let capture: &'static Capture = Box::leak(Box::new(Capture(Mutex::new(Vec::new()))));
-        log::set_logger(capture).unwrap();
-        log::set_max_level(log::LevelFilter::Warn);
-        capture
-    })
-}
-
 /// The first refusal logged for `reason`: the acceptor's line, never the
 /// refused party's own (which names the reason as well), waiting up to 5 s.
 fn wait_for_refusal(reason: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        let found = logs()
-            .0
-            .lock()
-            .unwrap()
+        let found = logged()
             .iter()
             .find(|l| l.contains("refused connection from ") && l.contains(reason))
             .cloned();
@@ -844,7 +815,7 @@ fn connect_with_bad_rank2(peers: &[String; 3], rank2: Config) -> [Result<(), Fai
 
 #[test]
 fn a_party_holding_the_wrong_key_is_refused_on_both_sides() {
-    logs();
+    capture_logs();
     let peers = free_peers();
     // Rank 2 holds a key nobody else knows; ranks 0 and 1 expect the real one.
     let stranger = PrivateKey::generate().unwrap();
@@ -872,7 +843,7 @@ fn a_party_holding_the_wrong_key_is_refused_on_both_sides() {
 
 #[test]
 fn a_plaintext_party_is_refused_by_secure_ones() {
-    logs();
+    capture_logs();
     let peers = free_peers();
     let rank2 = Config {
         connect_timeout: SHORTER_CONNECT,
@@ -895,7 +866,7 @@ fn a_plaintext_party_is_refused_by_secure_ones() {
 
 #[test]
 fn a_party_from_another_session_is_refused_and_the_job_goes_on() {
-    logs();
+    capture_logs();
     let peers = free_peers();
     let (connected_tx, connected) = mpsc::channel();
     let mut go = Vec::new();

@@ -12,6 +12,7 @@
 use super::reduce;
 use super::types::*;
 use crate::backend::Backend;
+use crate::blocking::{self, RecvOp, SendOp};
 use crate::state::Global;
 use alloc::vec;
 use alloc::vec::Vec;
@@ -175,21 +176,7 @@ unsafe fn store_empty_status(out: *mut MPI_Status) {
 
 /// Waits for `ids` and turns their results into statuses or the first failure.
 fn wait_statuses<B: Backend>(party: &B, ids: &[RequestId]) -> Result<Vec<Status>, Failure> {
-    let results = party.wait_all(ids);
-    let mut statuses = Vec::with_capacity(results.len());
-    let mut first_error = None;
-    for r in results {
-        match r {
-            Ok(s) => statuses.push(s),
-            Err(e) => {
-                first_error.get_or_insert(e);
-            }
-        }
-    }
-    match first_error {
-        Some(e) => Err(from_core(party, e)),
-        None => Ok(statuses),
-    }
+    blocking::wait_all_ok(party, ids).map_err(|e| from_core(party, e))
 }
 
 /// Sends and receives on the caller's memory, all at once, returning when done.
@@ -198,35 +185,11 @@ fn wait_statuses<B: Backend>(party: &B, ids: &[RequestId]) -> Result<Vec<Status>
 /// Every pointer must be valid for its length (see [`Backend::start_send`]).
 unsafe fn exchange_blocking<B: Backend>(
     party: &B,
-    sends: &[(Rank, u32, *const u8, usize)],
-    recvs: &[(Source, TagFilter, *mut u8, usize)],
+    sends: &[SendOp],
+    recvs: &[RecvOp],
 ) -> Result<Vec<Status>, Failure> {
-    let mut ids = Vec::with_capacity(sends.len() + recvs.len());
-    let mut posted = Ok(());
-    for &(source, tag, out, len) in recvs {
-        // SAFETY: forwarded from the caller; waited for below before returning.
-        match unsafe { party.start_recv(source, tag, out, len) } {
-            Ok(id) => ids.push(id),
-            Err(e) => {
-                posted = Err(e);
-                break;
-            }
-        }
-    }
-    for &(peer, tag, data, len) in sends {
-        if posted.is_err() {
-            break;
-        }
-        // SAFETY: as above.
-        match unsafe { party.start_send(peer, tag, data, len) } {
-            Ok(id) => ids.push(id),
-            Err(e) => posted = Err(e),
-        }
-    }
-    // Every posted request completes before the caller's memory is released.
-    let statuses = wait_statuses(party, &ids);
-    posted.map_err(|e| from_core(party, e))?;
-    statuses
+    // SAFETY: forwarded from the caller.
+    unsafe { blocking::run(party, recvs, sends) }.map_err(|e| from_core(party, e))
 }
 
 /// `MPI_Init`.

@@ -2,7 +2,7 @@
 #![allow(dead_code)] // each test binary uses its own subset of these helpers
 
 use std::net::TcpListener;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 use ternion::config::Security;
 use ternion::keys::PrivateKey;
@@ -71,4 +71,40 @@ pub fn three<T: Send + 'static>(body: impl Fn(Party) -> T + Send + Sync + 'stati
         .into_iter()
         .map(|t| t.join().expect("party panicked"))
         .collect()
+}
+
+/// Collects every log line of the test process.
+struct Capture(Mutex<Vec<String>>);
+
+impl log::Log for Capture {
+    fn enabled(&self, _: &log::Metadata) -> bool {
+        true
+    }
+    fn log(&self, record: &log::Record) {
+        self.0
+            .lock()
+            .unwrap()
+            .push(format!("{} {}", record.level(), record.args()));
+    }
+    fn flush(&self) {}
+}
+
+fn capture() -> &'static Capture {
+    static CAPTURE: OnceLock<&'static Capture> = OnceLock::new();
+    CAPTURE.get_or_init(|| {
+        let capture: &'static Capture = Box::leak(Box::new(Capture(Mutex::new(Vec::new()))));
+        log::set_logger(capture).unwrap();
+        log::set_max_level(log::LevelFilter::Info);
+        capture
+    })
+}
+
+/// Starts capturing the process's log lines (once; later calls do nothing).
+pub fn capture_logs() {
+    capture();
+}
+
+/// Every line logged since capturing started, as "LEVEL message".
+pub fn logged() -> Vec<String> {
+    capture().0.lock().unwrap().clone()
 }
