@@ -254,6 +254,24 @@ pub unsafe fn recv<B: Backend>(
     })())
 }
 
+/// Starts a non-blocking operation with `start` and stores its handle in `req`.
+fn post<B: Backend>(
+    g: &Global<B>,
+    req: *mut u64,
+    start: impl FnOnce(&B) -> Result<RequestId, c_int>,
+) -> c_int {
+    result((|| {
+        let p = party(g)?;
+        if req.is_null() {
+            return Err(TERNION_ERR_ARGUMENT);
+        }
+        let id = start(p)?;
+        // SAFETY: checked non-null; the caller passed a valid request pointer.
+        unsafe { *req = id.to_bits() };
+        Ok(())
+    })())
+}
+
 /// `ternion_isend`.
 pub unsafe fn isend<B: Backend>(
     g: &Global<B>,
@@ -263,18 +281,11 @@ pub unsafe fn isend<B: Backend>(
     len: usize,
     req: *mut u64,
 ) -> c_int {
-    result((|| {
-        let p = party(g)?;
-        if req.is_null() {
-            return Err(TERNION_ERR_ARGUMENT);
-        }
+    post(g, req, |p| {
         let (to, t, data) = (peer(p, to)?, tag(t)?, checked_ptr(buf, len)?.cast::<u8>());
         // SAFETY: the API requires `buf` to stay valid until the request completes.
-        let id = unsafe { p.start_send(to, t, data, len) }.map_err(from_core)?;
-        // SAFETY: checked non-null.
-        unsafe { *req = id.to_bits() };
-        Ok(())
-    })())
+        unsafe { p.start_send(to, t, data, len) }.map_err(from_core)
+    })
 }
 
 /// `ternion_irecv`.
@@ -286,22 +297,15 @@ pub unsafe fn irecv<B: Backend>(
     len: usize,
     req: *mut u64,
 ) -> c_int {
-    result((|| {
-        let p = party(g)?;
-        if req.is_null() {
-            return Err(TERNION_ERR_ARGUMENT);
-        }
+    post(g, req, |p| {
         let (from, t, out) = (
             source(p, from)?,
             tag_filter(t)?,
             checked_ptr(buf, len)?.cast_mut().cast::<u8>(),
         );
         // SAFETY: the API requires `buf` to stay valid until the request completes.
-        let id = unsafe { p.start_recv(from, t, out, len) }.map_err(from_core)?;
-        // SAFETY: checked non-null.
-        unsafe { *req = id.to_bits() };
-        Ok(())
-    })())
+        unsafe { p.start_recv(from, t, out, len) }.map_err(from_core)
+    })
 }
 
 /// `ternion_wait`.

@@ -383,6 +383,26 @@ pub unsafe fn sendrecv<B: Backend>(
     })
 }
 
+/// Starts a non-blocking operation with `start` and stores its handle in `request`.
+fn post<B: Backend>(
+    g: &Global<B>,
+    call: &str,
+    comm: MPI_Comm,
+    request: *mut MPI_Request,
+    start: impl FnOnce(&B) -> Result<RequestId, Failure>,
+) -> c_int {
+    with_party(g, call, |party| {
+        check_comm(comm)?;
+        if request.is_null() {
+            return Err(fail(code::MPI_ERR_REQUEST, "null request pointer"));
+        }
+        let id = start(party)?;
+        // SAFETY: checked non-null; the caller passed a valid MPI_Request pointer.
+        unsafe { *request = id.to_bits() as MPI_Request };
+        Ok(())
+    })
+}
+
 /// `MPI_Isend`.
 pub unsafe fn isend<B: Backend>(
     g: &Global<B>,
@@ -394,11 +414,7 @@ pub unsafe fn isend<B: Backend>(
     comm: MPI_Comm,
     request: *mut MPI_Request,
 ) -> c_int {
-    with_party(g, "MPI_Isend", |party| {
-        check_comm(comm)?;
-        if request.is_null() {
-            return Err(fail(code::MPI_ERR_REQUEST, "null request pointer"));
-        }
+    post(g, "MPI_Isend", comm, request, |party| {
         let (len, _) = extent(count, dt)?;
         let (peer, tag, data) = (
             peer_rank(party, dest, "destination")?,
@@ -406,11 +422,7 @@ pub unsafe fn isend<B: Backend>(
             buffer_ptr(buf, len)?,
         );
         // SAFETY: MPI requires the buffer to stay valid until the request completes.
-        let id =
-            unsafe { party.start_send(peer, tag, data, len) }.map_err(|e| from_core(party, e))?;
-        // SAFETY: checked non-null; the caller passed a valid MPI_Request pointer.
-        unsafe { *request = id.to_bits() as MPI_Request };
-        Ok(())
+        unsafe { party.start_send(peer, tag, data, len) }.map_err(|e| from_core(party, e))
     })
 }
 
@@ -425,11 +437,7 @@ pub unsafe fn irecv<B: Backend>(
     comm: MPI_Comm,
     request: *mut MPI_Request,
 ) -> c_int {
-    with_party(g, "MPI_Irecv", |party| {
-        check_comm(comm)?;
-        if request.is_null() {
-            return Err(fail(code::MPI_ERR_REQUEST, "null request pointer"));
-        }
+    post(g, "MPI_Irecv", comm, request, |party| {
         let (len, _) = extent(count, dt)?;
         let (source, tag, out) = (
             source_filter(party, source)?,
@@ -437,11 +445,7 @@ pub unsafe fn irecv<B: Backend>(
             buffer_ptr(buf, len)?.cast_mut(),
         );
         // SAFETY: MPI requires the buffer to stay valid until the request completes.
-        let id =
-            unsafe { party.start_recv(source, tag, out, len) }.map_err(|e| from_core(party, e))?;
-        // SAFETY: checked non-null; the caller passed a valid MPI_Request pointer.
-        unsafe { *request = id.to_bits() as MPI_Request };
-        Ok(())
+        unsafe { party.start_recv(source, tag, out, len) }.map_err(|e| from_core(party, e))
     })
 }
 
