@@ -38,6 +38,10 @@ cargo build -p ternion-core --target x86_64-unknown-none
 step "tests"
 cargo test --workspace
 
+step "the README's first set-up command runs the demo"
+cargo run --release -q -p ternion-linux -- demo --elements 100 | tee target/demo.log
+grep -q "all 4 computations correct" target/demo.log
+
 step "C libraries, headers, compiler wrappers (tests/c)"
 cargo build --release
 tests/c/run.sh
