@@ -14,6 +14,7 @@ extern crate alloc;
 
 mod backend;
 mod blocking;
+pub mod buffer;
 mod export;
 pub mod mpi;
 pub mod native;

@@ -1,6 +1,6 @@
 //! What an endpoint needs to know before it starts.
 
-use crate::rank::Rank;
+use crate::rank::{Rank, PARTIES};
 use crate::secure::SecureConfig;
 use crate::time::Duration;
 use crate::wire::Capabilities;
@@ -53,4 +53,31 @@ impl EndpointConfig {
             secure: None,
         }
     }
+}
+
+/// A session identifier all three parties derive alike when none is
+/// configured: FNV-1a (two bases) over the comma-joined peer list. It only
+/// keeps different jobs apart; it is not a secret.
+pub fn session_from_peers(peers: [&str; PARTIES]) -> [u8; 16] {
+    let mut out = [0u8; 16];
+    for (half, basis) in [0xcbf2_9ce4_8422_2325u64, 0x6c62_272e_07bb_0142]
+        .into_iter()
+        .enumerate()
+    {
+        let mut h = basis;
+        let mut feed = |bytes: &[u8]| {
+            for &byte in bytes {
+                h ^= u64::from(byte);
+                h = h.wrapping_mul(0x0000_0100_0000_01b3);
+            }
+        };
+        for (i, peer) in peers.iter().enumerate() {
+            if i > 0 {
+                feed(b",");
+            }
+            feed(peer.as_bytes());
+        }
+        out[half * 8..half * 8 + 8].copy_from_slice(&h.to_be_bytes());
+    }
+    out
 }

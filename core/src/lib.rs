@@ -16,6 +16,7 @@ pub mod collective;
 pub mod config;
 pub mod endpoint;
 pub mod error;
+pub mod hex;
 mod link;
 pub mod matching;
 pub mod mpc;

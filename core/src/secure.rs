@@ -43,6 +43,15 @@ pub enum Aead {
 }
 
 impl Aead {
+    /// The algorithm a configuration names: `aes-gcm` or `chacha20-poly1305`.
+    pub fn from_name(name: &str) -> Option<Aead> {
+        match name {
+            "aes-gcm" => Some(Aead::AesGcm),
+            "chacha20-poly1305" => Some(Aead::ChaChaPoly),
+            _ => None,
+        }
+    }
+
     fn pattern(self) -> &'static str {
         match self {
             Aead::AesGcm => "Noise_KK_25519_AESGCM_SHA256",

@@ -2,11 +2,11 @@
 //! (`ternion-capi`), which the `libternion` and `libternion_mpi` libraries
 //! export.
 
-use crate::buffer::{Lent, LentMut, RecvBuf, SendBuf};
 use crate::config::ConfigLayer;
 use crate::party::Party;
 use std::fmt;
 use std::time::Duration;
+use ternion_capi::buffer::{Lent, LentMut, RecvBuf, SendBuf};
 use ternion_capi::Backend;
 use ternion_core::{Error, LinkStats, Rank, RequestId, Source, Status, TagFilter};
 

@@ -253,13 +253,10 @@ fn security_from(
         )));
     }
     let aead = match aead.as_deref() {
-        None | Some("aes-gcm") => Aead::AesGcm,
-        Some("chacha20-poly1305") => Aead::ChaChaPoly,
-        Some(other) => {
-            return Err(Error::Config(format!(
-                "aead {other:?} is not aes-gcm or chacha20-poly1305"
-            )))
-        }
+        None => Aead::AesGcm,
+        Some(name) => Aead::from_name(name).ok_or_else(|| {
+            Error::Config(format!("aead {name:?} is not aes-gcm or chacha20-poly1305"))
+        })?,
     };
     Ok(Security::Keys {
         private_key,
@@ -270,15 +267,8 @@ fn security_from(
 
 /// Parses 32 hex digits.
 pub fn parse_session(hex: &str) -> Result<[u8; 16]> {
-    let bad = || Error::Config(format!("session {hex:?} is not 32 hex digits"));
-    if hex.len() != 32 || !hex.is_ascii() {
-        return Err(bad());
-    }
-    let mut out = [0u8; 16];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
-    }
-    Ok(out)
+    ternion_core::hex::decode(hex)
+        .ok_or_else(|| Error::Config(format!("session {hex:?} is not 32 hex digits")))
 }
 
 /// Formats a session identifier as 32 hex digits.
@@ -286,22 +276,8 @@ pub fn format_session(session: &[u8; 16]) -> String {
     session.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// A session identifier all three parties derive alike when none is given:
-/// FNV-1a over the peer list. It only keeps different jobs apart; it is not a secret.
 fn session_from_peers(peers: &[String; PARTIES]) -> [u8; 16] {
-    let mut out = [0u8; 16];
-    for (half, basis) in [0xcbf2_9ce4_8422_2325u64, 0x6c62_272e_07bb_0142]
-        .into_iter()
-        .enumerate()
-    {
-        let mut h = basis;
-        for byte in peers.join(",").bytes() {
-            h ^= u64::from(byte);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        out[half * 8..half * 8 + 8].copy_from_slice(&h.to_be_bytes());
-    }
-    out
+    ternion_core::config::session_from_peers(peers.each_ref().map(String::as_str))
 }
 
 #[cfg(test)]

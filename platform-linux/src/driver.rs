@@ -13,7 +13,6 @@
 //! that thread out through an eventfd and takes over. Only one thread polls
 //! at a time; others wait on a condition variable for its round to end.
 
-use crate::buffer::{RecvBuf, SendBuf};
 use crate::clock::MonotonicClock;
 use crate::net::{TcpNetwork, TcpSocket};
 use crate::sys::{self, EventFd, PollFd};
@@ -22,6 +21,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
+use ternion_capi::buffer::{RecvBuf, SendBuf};
 use ternion_core::socket::Notify;
 use ternion_core::{Clock, Endpoint, Event, Instant, LinkError};
 

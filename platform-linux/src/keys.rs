@@ -81,14 +81,7 @@ impl Drop for PrivateKey {
 
 /// Parses 64 hex digits (`None` for anything else).
 pub fn parse_key(hex: &str) -> Option<[u8; KEY_LEN]> {
-    if hex.len() != 2 * KEY_LEN || !hex.is_ascii() {
-        return None;
-    }
-    let mut key = [0u8; KEY_LEN];
-    for (i, byte) in key.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()?;
-    }
-    Some(key)
+    ternion_core::hex::decode(hex)
 }
 
 /// Formats a key as 64 hex digits.

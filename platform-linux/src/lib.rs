@@ -16,13 +16,13 @@
 //! All protocol logic lives in `ternion-core`; this crate supplies sockets,
 //! a clock, a waker and the threads that drive the core.
 
-mod buffer;
 mod c_backend;
 mod clock;
 pub mod config;
 mod driver;
 mod element;
 mod error;
+pub mod guest;
 pub mod keys;
 mod mpc;
 mod net;

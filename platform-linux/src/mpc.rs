@@ -2,11 +2,8 @@
 
 use crate::error::Error;
 use crate::party::Party;
-use ternion_core::mpc::Comm;
+use ternion_core::mpc::{Comm, DEMO_TAG};
 use ternion_core::Rank;
-
-/// The tag of the demo's point-to-point messages.
-const DEMO_TAG: u32 = 0x4d50;
 
 impl Comm for &Party {
     type Error = Error;

@@ -2,7 +2,6 @@
 //! the other two, blocking and non-blocking messaging, and the ring
 //! operations of replicated secret sharing.
 
-use crate::buffer::{Lent, LentMut, RecvBuf, SendBuf};
 use crate::config::{Config, Security};
 use crate::driver::{CoreEndpoint, Driver};
 use crate::element::Element;
@@ -11,6 +10,7 @@ use crate::net::TcpNetwork;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
+use ternion_capi::buffer::{Lent, LentMut, RecvBuf, SendBuf};
 use ternion_core::collective::{
     combine_into, Combine, Share, BARRIER_TAG, EXCHANGE_TAG, OPEN_TAG, REVEAL_TAG,
 };

@@ -148,3 +148,12 @@ impl AsRawFd for EventFd {
         self.fd.as_raw_fd()
     }
 }
+
+/// Restarts the machine at once (the caller has flushed what it needs).
+pub fn restart_machine() -> io::Error {
+    // SAFETY: reboot(2) takes no pointers; it returns only on failure.
+    unsafe { libc::sync() };
+    // SAFETY: as above.
+    unsafe { libc::reboot(libc::RB_AUTOBOOT) };
+    io::Error::last_os_error()
+}

@@ -2,6 +2,9 @@
 
 use crate::rank::Rank;
 
+/// The tag of the demo's point-to-point messages, on every platform.
+pub const DEMO_TAG: u32 = 0x4d50;
+
 /// What the MPC demo needs from a communication layer.
 pub trait Comm {
     /// The layer's error type.

@@ -24,15 +24,17 @@ mod open;
 mod party;
 mod report;
 mod ring;
+mod ring_bench;
 mod shares;
 #[cfg(test)]
 mod test_comm;
 mod zero_sharing;
 
-pub use comm::Comm;
+pub use comm::{Comm, DEMO_TAG};
 pub use counting::{CommCounts, CountingComm};
 pub use demo::{demo_inputs, run_demo, Computation, DemoError, DemoStage};
 pub use party::Party;
 pub use report::{ComputationReport, DemoReport, Sample};
 pub use ring::{Arithmetic, Boolean, Ring};
+pub use ring_bench::{ring_benchmark, RingBenchMismatch, RingBenchPlan, RingBenchReport};
 pub use shares::Shares;

@@ -5,6 +5,7 @@ mod demo;
 mod ephemeral_keys;
 mod keygen;
 mod launch;
+mod ring_bench;
 
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;
@@ -31,6 +32,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Writes a new static private key (mode 0600) and prints its public key.
     Keygen(keygen::KeygenArgs),
+    /// One party of the ring benchmark (the workload the in-kernel backend also runs).
+    RingBench(ring_bench::RingBenchArgs),
 }
 
 /// Accepts mpirun's single-dash `-np` (clap would read it as `-n p`) by
@@ -58,12 +61,21 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::main(args),
         Command::Bench(args) => bench::main(args),
         Command::Keygen(args) => keygen::main(args),
+        Command::RingBench(args) => ring_bench::main(args),
     };
-    match result {
+    let code = match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!("ternion: {e}");
             ExitCode::FAILURE
         }
+    };
+    if ternion::guest::is_init() {
+        // A guest whose init is this program (the hosted comparison under
+        // QEMU): report like the in-kernel application does, then end the machine.
+        let ok = code == ExitCode::SUCCESS;
+        println!("ternion: init exited with code {}", if ok { 0 } else { 1 });
+        ternion::guest::restart();
     }
+    code
 }

@@ -1,10 +1,11 @@
-//! The buffers the Linux backend lends the core: owned vectors, or the
+//! The buffers a platform lends the core: owned vectors, or the
 //! caller's own memory for the duration of a blocking call.
 //!
 //! Lending the caller's memory is what lets a 128 MiB exchange go from the
 //! application's array to the socket and back with no intermediate copy.
 
-use std::fmt;
+use alloc::vec::Vec;
+use core::fmt;
 
 /// Memory a send reads from.
 pub enum SendBuf {
@@ -74,7 +75,7 @@ impl AsRef<[u8]> for SendBuf {
         match self {
             SendBuf::Owned(v) => v,
             // SAFETY: `Lent::new`'s contract keeps the memory valid and unaliased by writers.
-            SendBuf::Borrowed(l) => unsafe { std::slice::from_raw_parts(l.ptr, l.len) },
+            SendBuf::Borrowed(l) => unsafe { core::slice::from_raw_parts(l.ptr, l.len) },
         }
     }
 }
@@ -84,7 +85,7 @@ impl AsMut<[u8]> for RecvBuf {
         match self {
             RecvBuf::Owned(v) => v,
             // SAFETY: `LentMut::new`'s contract makes this the only access to the memory.
-            RecvBuf::Borrowed(l) => unsafe { std::slice::from_raw_parts_mut(l.ptr, l.len) },
+            RecvBuf::Borrowed(l) => unsafe { core::slice::from_raw_parts_mut(l.ptr, l.len) },
         }
     }
 }

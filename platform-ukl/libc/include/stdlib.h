@@ -1,0 +1,36 @@
+/*
+ * stdlib for the in-kernel (UKL) party.  malloc, calloc's allocator, getenv,
+ * exit and abort come from the Rust side; the rest is in src/stdlib.c.
+ */
+#ifndef TERNION_LIBC_STDLIB_H
+#define TERNION_LIBC_STDLIB_H
+
+#define __need_size_t
+#define __need_NULL
+#include <stddef.h>
+
+#define EXIT_SUCCESS 0
+#define EXIT_FAILURE 1
+
+void *malloc(size_t size);
+void *calloc(size_t nmemb, size_t size);
+void *realloc(void *ptr, size_t size);
+void free(void *ptr);
+
+char *getenv(const char *name);
+
+_Noreturn void exit(int status);
+_Noreturn void abort(void);
+
+int atoi(const char *nptr);
+long atol(const char *nptr);
+long strtol(const char *restrict nptr, char **restrict endptr, int base);
+unsigned long strtoul(const char *restrict nptr, char **restrict endptr, int base);
+unsigned long long strtoull(const char *restrict nptr, char **restrict endptr, int base);
+
+int abs(int j);
+
+void qsort(void *base, size_t nmemb, size_t size,
+           int (*compar)(const void *, const void *));
+
+#endif

@@ -1,0 +1,223 @@
+#!/usr/bin/env bash
+# Boots three QEMU guests of target/ukl/bzImage on a private virtual network
+# and runs one ternion party in each, in kernel mode. No root, no tap
+# devices: each guest's virtio-net is a QEMU `dgram` netdev on 127.0.0.1,
+# joined by scripts/ukl/ethernet_hub.py on per-run ports; the guests'
+# addresses are set on the kernel command line (ip=).
+#
+#   scripts/run-qemu.sh [--demo] [--programs] [--bench] [--quick]
+#
+#   --demo      the MPC demo (secure links); all three must report correct results
+#   --programs  the C conformance programs of tests/mpi, linked into the kernel;
+#               their rank files must equal the hosted drop-in's, byte for byte
+#   --bench     the ring benchmark in kernel mode and as hosted processes in
+#               the same guests (plaintext links in both, so the comparison is
+#               of the communication path); writes target/ukl/bench.md
+#   --quick     short benchmark (smoke test)
+# With no selection, runs --demo --programs. Exits 0 only if every check
+# passed. Logs are in target/ukl/runs/. Run scripts/build-ukl.sh first.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+ukl=target/ukl
+runs=$ukl/runs
+demo=0 programs=0 bench=0 quick=0
+for arg in "$@"; do
+  case $arg in
+    --demo) demo=1 ;;
+    --programs) programs=1 ;;
+    --bench) bench=1 ;;
+    --quick) quick=1 ;;
+    *) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  esac
+done
+if ((demo + programs + bench == 0)); then demo=1 programs=1; fi
+[ -f $ukl/bzImage ] || { echo "no $ukl/bzImage: run scripts/build-ukl.sh" >&2; exit 1; }
+# Each boot must finish within this many seconds.
+BOOT_TIMEOUT=${TERNION_QEMU_TIMEOUT:-240}
+failures=0
+rm -rf "$runs" && mkdir -p "$runs"
+
+# KVM where it works, else TCG (these machines have no nested virtualisation).
+# /dev/kvm can exist and still fail at the first vCPU, so boot the image
+# once (no application, no user space: it ends at "No working init").
+accel=(-accel tcg)
+if [ -w /dev/kvm ] && timeout 60 qemu-system-x86_64 -accel kvm -cpu host -m 256M -nographic \
+    -no-reboot -nodefaults -serial stdio -kernel $ukl/bzImage \
+    -append "console=ttyS0 panic=-1 ternion.run=0" </dev/null 2>/dev/null | grep -aq 'No working init'; then
+  accel=(-accel kvm -cpu host)
+fi
+echo "accelerator: ${accel[*]}"
+
+cargo build --release -q -p ternion-linux --bin ternion
+keys=$runs/keys && mkdir -p "$keys"
+public=()
+for r in 0 1 2; do
+  public+=("$(target/release/ternion keygen --out "$keys/party$r.key" 2>/dev/null)")
+done
+public_list=$(IFS=,; echo "${public[*]}")
+session=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+addresses=(10.0.3.1 10.0.3.2 10.0.3.3)
+peers="${addresses[0]}:7000,${addresses[1]}:7000,${addresses[2]}:7000"
+
+# boot_three NAME MODE SECURITY WORDS...: boots the three guests of one job
+# and waits for them. MODE is kernel (the in-kernel application) or hosted
+# (the initramfs whose /init is the static ternion program). SECURITY is
+# keys or plaintext. Each guest's console goes to $runs/NAME/guestR.log.
+boot_three() {
+  local name=$1 mode=$2 security=$3
+  shift 3
+  local dir=$runs/$name hub_port pids=() r
+  mkdir -p "$dir"
+  hub_port=$((20000 + RANDOM % 30000))
+  python3 scripts/ukl/ethernet_hub.py "$hub_port" $((hub_port + 1)) $((hub_port + 2)) $((hub_port + 3)) &
+  local hub=$!
+  for r in 0 1 2; do
+    local env="TERNION_RANK=$r TERNION_PEERS=$peers TERNION_SESSION=$session"
+    if [ "$security" = keys ]; then
+      env+=" TERNION_PRIVATE_KEY=$(cat "$keys/party$r.key") TERNION_PUBLIC_KEYS=$public_list TERNION_AEAD=chacha20-poly1305"
+    else
+      env+=" TERNION_INSECURE_PLAINTEXT=1"
+    fi
+    local boot=(-kernel $ukl/bzImage)
+    local cmdline="console=ttyS0 panic=-1 ip=${addresses[$r]}::::party$r:eth0:off"
+    if [ "$mode" = hosted ]; then
+      boot+=(-initrd $ukl/hosted.cpio.gz)
+      cmdline+=" ternion.run=0 rdinit=/init"
+    fi
+    timeout "$BOOT_TIMEOUT" qemu-system-x86_64 "${accel[@]}" -m 512M -nographic -no-reboot \
+      -nodefaults -serial stdio "${boot[@]}" -append "$cmdline $env -- $*" \
+      -netdev "dgram,id=net0,local.type=inet,local.host=127.0.0.1,local.port=$((hub_port + 1 + r)),remote.type=inet,remote.host=127.0.0.1,remote.port=$hub_port" \
+      -device "virtio-net-pci,netdev=net0,mac=52:54:00:00:03:0$r" \
+      >"$dir/guest$r.log" 2>&1 </dev/null &
+    pids+=($!)
+  done
+  local rc=0
+  for r in 0 1 2; do wait "${pids[$r]}" || rc=1; done
+  kill "$hub" 2>/dev/null; wait "$hub" 2>/dev/null || true
+  return $rc
+}
+
+# The exit code a guest's application reported, or "none".
+exit_code() {
+  local code
+  code=$(grep -ao 'ternion: \(application\|init\) exited with code -\?[0-9]*' "$1" | tail -1 | awk '{print $NF}')
+  echo "${code:-none}"
+}
+
+fail() { echo "  FAIL $*"; failures=$((failures + 1)); }
+
+# Rebuilds the files the C programs wrote (framed on the console by fclose).
+extract_files() {
+  local log=$1 dest=$2
+  python3 - "$log" "$dest" <<'PY'
+import re, sys, os, hashlib
+log, dest = sys.argv[1], sys.argv[2]
+text = open(log, 'rb').read().decode('utf-8', 'replace')
+lines = [re.sub(r'^\[\s*\d+\.\d+\] (ternion: )?', '', l) for l in text.splitlines()]
+current = None
+for line in lines:
+    m = re.match(r'^ternion-file-begin (\S+) (\d+) ([0-9a-f]{16})$', line)
+    if m:
+        current, length, digest, body = m.group(1), int(m.group(2)), m.group(3), []
+        continue
+    if current is None:
+        continue
+    if line.startswith('ternion-file| '):
+        body.append(line[len('ternion-file| '):])
+    elif line == 'ternion-file-end ' + current:
+        data = '\n'.join(body).encode()
+        if len(data) + 1 == length:
+            data += b'\n'
+        h = 0xcbf29ce484222325
+        for b in data:
+            h = ((h ^ b) * 0x100000001b3) & 0xffffffffffffffff
+        if len(data) != length or '%016x' % h != digest:
+            sys.exit('file %s arrived damaged' % current)
+        out = os.path.join(dest, os.path.basename(current))
+        os.makedirs(dest, exist_ok=True)
+        open(out, 'wb').write(data)
+        current = None
+PY
+}
+
+if [ "$demo" = 1 ]; then
+  echo "== demo: three in-kernel parties, secure links"
+  boot_three demo kernel keys demo || true
+  for r in 0 1 2; do
+    log=$runs/demo/guest$r.log
+    if [ "$(exit_code "$log")" != 0 ] || ! grep -aq 'all results correct' "$log"; then
+      fail "demo party $r (see $log)"
+    fi
+  done
+  grep -a -A12 'ternion: .*demo' "$runs/demo/guest0.log" | grep -a 'sum\|product\|and\|greater' | sed 's/^/  /' | head -5 || true
+  echo "  demo done"
+fi
+
+if [ "$programs" = 1 ]; then
+  echo "== the C conformance programs, in kernel mode (secure links)"
+  reference=$runs/reference
+  tests/mpi/run.sh build "$reference/bin" target/release/ternion-mpicc target/release/ternion-mpicxx >/dev/null
+  tests/mpi/run.sh run "$reference/bin" "$reference/out" target/release/ternion run -n 3 -- >/dev/null
+  for prog in misc ring_exchange async_exchange open_reveal share_inputs abort truncate; do
+    boot_three "$prog" kernel keys "$prog" /out || true
+    codes=""
+    for r in 0 1 2; do
+      log=$runs/$prog/guest$r.log
+      codes+="$(exit_code "$log") "
+      extract_files "$log" "$runs/$prog/out" || fail "$prog party $r: $(tail -1 "$log")"
+    done
+    case $prog in
+      abort) [[ $codes == "7 7 7 " ]] || fail "$prog: exit codes $codes, expected 7 7 7" ;;
+      truncate) [[ $codes != *"0 "* && $codes != *none* ]] || fail "$prog: exit codes $codes, expected failures" ;;
+      *) [[ $codes == "0 0 0 " ]] || fail "$prog: exit codes $codes" ;;
+    esac
+    for file in "$reference/out/$prog"/rank*.txt; do
+      [ -e "$file" ] || continue
+      cmp -s "$file" "$runs/$prog/out/$(basename "$file")" \
+        || fail "$prog: $(basename "$file") differs from the hosted drop-in's"
+    done
+    echo "  $prog: exit codes $codes"
+  done
+fi
+
+if [ "$bench" = 1 ]; then
+  flag=() && [ "$quick" = 1 ] && flag=(--quick)
+  echo "== ring benchmark: in-kernel and hosted parties in identical guests (plaintext links)"
+  boot_three bench-kernel kernel plaintext ring-bench "${flag[@]}" || true
+  boot_three bench-hosted hosted plaintext ring-bench "${flag[@]}" || true
+  python3 - "$runs" "$ukl/bench.md" <<'PY' || failures=$((failures + 1))
+import re, sys
+runs, out = sys.argv[1], sys.argv[2]
+figures = {}
+for backend in ('kernel', 'hosted'):
+    for r in range(3):
+        text = open('%s/bench-%s/guest%d.log' % (runs, backend, r), 'rb').read().decode('utf-8', 'replace')
+        m = re.search(r'ternion-bench backend=%s rank=%d latency_8b_us=([\d.]+) exchange_(\d+)_ms=([\d.]+)' % (backend, r), text)
+        if not m:
+            sys.exit('no benchmark line from the %s guest of party %d' % (backend, r))
+        figures.setdefault(backend, []).append((float(m.group(1)), int(m.group(2)), float(m.group(3))))
+def median(xs):
+    xs = sorted(xs)
+    return xs[len(xs) // 2]
+k_lat, h_lat = median([f[0] for f in figures['kernel']]), median([f[0] for f in figures['hosted']])
+k_big, h_big = median([f[2] for f in figures['kernel']]), median([f[2] for f in figures['hosted']])
+elements = figures['kernel'][0][1]
+table = '\n'.join([
+    '| QEMU guests (TCG), plaintext links | 8 B ring exchange | %d-element exchange |' % elements,
+    '|---|---:|---:|',
+    '| in-kernel (UKL backend) | %.1f µs | %.2f ms |' % (k_lat, k_big),
+    '| hosted (Linux backend, user space) | %.1f µs | %.2f ms |' % (h_lat, h_big),
+    '| in-kernel / hosted | %.2f | %.2f |' % (k_lat / h_lat, k_big / h_big),
+])
+open(out, 'w').write(table + '\n\nMedians over the three parties of each party\'s median.\n')
+print(table)
+PY
+fi
+
+if ((failures > 0)); then
+  echo "run-qemu: $failures check(s) failed"
+  exit 1
+fi
+echo "run-qemu: all checks passed"
