@@ -180,6 +180,8 @@ if [ "$module" = 1 ]; then
   rm -rf "$mdir" && mkdir -p "$mdir"
   cp platform-ukl/kernel/ternion_glue.c platform-ukl/kernel/ternion_glue.h platform-ukl/kernel/Kbuild "$mdir/"
   cp "$out/app.o" "$mdir/ternion_app.o_shipped"
+  # modpost reads every object's .cmd file; a shipped object has none.
+  echo "cmd_$PWD/$mdir/ternion_app.o := cp ternion_app.o_shipped ternion_app.o" >"$mdir/.ternion_app.o.cmd"
   make -C "/usr/src/linux-headers-$kver" M="$PWD/$mdir" -s modules
   cp "$mdir/ternion.ko" "$out/ternion.ko"
   echo "ternion.ko for $kver: $(stat -c %s "$out/ternion.ko") bytes"

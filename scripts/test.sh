@@ -51,3 +51,15 @@ tests/mpi/run.sh differential
 
 step "benchmark smoke run (quick mode, no thresholds)"
 scripts/bench.sh --quick
+
+step "the libc shim of the in-kernel C programs, against glibc (platform-ukl/libc)"
+platform-ukl/libc/tests/run.sh
+
+step "UKL: the kernel image, UKL.a and the module for Debian's kernel (scripts/build-ukl.sh)"
+scripts/build-ukl.sh
+
+step "UKL: three in-kernel parties under QEMU: the demo and the C conformance programs"
+scripts/run-qemu.sh --demo --programs
+
+step "UKL: in-kernel vs hosted ring benchmark smoke run (quick mode, no thresholds)"
+scripts/run-qemu.sh --bench --quick
