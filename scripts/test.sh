@@ -60,6 +60,3 @@ scripts/build-ukl.sh
 
 step "UKL: three in-kernel parties under QEMU: the demo and the C conformance programs"
 scripts/run-qemu.sh --demo --programs
-
-step "UKL: in-kernel vs hosted ring benchmark smoke run (quick mode, no thresholds)"
-scripts/run-qemu.sh --bench --quick
