@@ -42,6 +42,35 @@ unsafe impl Send for Lent {}
 // (see `LentMut::new`); moving it across threads is moving `&mut [u8]`.
 unsafe impl Send for LentMut {}
 
+/// The `len` bytes a C caller passes at `data` (which may be null, or
+/// anything, when `len` is 0), as a slice.
+///
+/// # Safety
+/// When `len > 0`, `data` must point to `len` readable bytes that stay valid
+/// and unmodified for `'a`.
+pub unsafe fn c_bytes<'a>(data: *const u8, len: usize) -> &'a [u8] {
+    if len == 0 {
+        &[]
+    } else {
+        // SAFETY: the caller guarantees `len` valid bytes at `data` for `'a`.
+        unsafe { core::slice::from_raw_parts(data, len) }
+    }
+}
+
+/// The `len` writable bytes a C caller passes at `out`, as a slice.
+///
+/// # Safety
+/// When `len > 0`, `out` must point to `len` writable bytes that stay valid,
+/// and untouched by anyone else, for `'a`.
+pub unsafe fn c_bytes_mut<'a>(out: *mut u8, len: usize) -> &'a mut [u8] {
+    if len == 0 {
+        &mut []
+    } else {
+        // SAFETY: the caller guarantees `len` exclusive writable bytes at `out` for `'a`.
+        unsafe { core::slice::from_raw_parts_mut(out, len) }
+    }
+}
+
 impl Lent {
     /// Lends `bytes` to a request.
     ///

@@ -280,6 +280,25 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
         self.requests.take(id)
     }
 
+    /// Takes every request in `ids` once all of them are complete (`None`
+    /// while any is pending). `checked` carries, between calls, how many
+    /// leading requests were already found complete, so a driver calling
+    /// this after every pass does not recheck them.
+    pub fn take_all_when_complete(
+        &mut self,
+        ids: &[RequestId],
+        checked: &mut usize,
+    ) -> Option<Vec<Completion<Tx, Rx>>> {
+        while *checked < ids.len() && self.is_complete(ids[*checked]).unwrap_or(true) {
+            *checked += 1;
+        }
+        (*checked == ids.len()).then(|| {
+            ids.iter()
+                .filter_map(|&id| self.take(id).ok().flatten())
+                .collect()
+        })
+    }
+
     /// Gives up interest in a request: it still runs, but its completion is dropped.
     pub fn detach(&mut self, id: RequestId) -> Result<(), Error> {
         self.requests.detach(id)

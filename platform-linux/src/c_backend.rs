@@ -6,7 +6,7 @@ use crate::config::ConfigLayer;
 use crate::party::Party;
 use std::fmt;
 use std::time::Duration;
-use ternion_capi::buffer::{Lent, LentMut, RecvBuf, SendBuf};
+use ternion_capi::buffer::{c_bytes, c_bytes_mut, Lent, LentMut, RecvBuf, SendBuf};
 use ternion_capi::Backend;
 use ternion_core::{Error, LinkStats, Rank, RequestId, Source, Status, TagFilter};
 
@@ -56,14 +56,9 @@ impl Backend for Party {
         data: *const u8,
         len: usize,
     ) -> Result<RequestId, Error> {
-        let bytes = if len == 0 {
-            &[][..]
-        } else {
-            // SAFETY: the caller guarantees `len` valid bytes at `data` until completion.
-            unsafe { std::slice::from_raw_parts(data, len) }
-        };
-        // SAFETY: as above; the request holds the view until it completes.
-        let buf = SendBuf::Borrowed(unsafe { Lent::new(bytes) });
+        // SAFETY: the caller guarantees `len` valid bytes at `data` until
+        // completion; the request holds the view until it completes.
+        let buf = SendBuf::Borrowed(unsafe { Lent::new(c_bytes(data, len)) });
         let id = self.driver.post(|ep| ep.isend(peer, tag, buf));
         self.posted(id, len)
     }
@@ -75,15 +70,9 @@ impl Backend for Party {
         out: *mut u8,
         len: usize,
     ) -> Result<RequestId, Error> {
-        let bytes = if len == 0 {
-            &mut [][..]
-        } else {
-            // SAFETY: the caller guarantees `len` writable bytes at `out`, untouched by
-            // anyone else, until completion.
-            unsafe { std::slice::from_raw_parts_mut(out, len) }
-        };
-        // SAFETY: as above.
-        let buf = RecvBuf::Borrowed(unsafe { LentMut::new(bytes) });
+        // SAFETY: the caller guarantees `len` writable bytes at `out`, untouched
+        // by anyone else, until completion.
+        let buf = RecvBuf::Borrowed(unsafe { LentMut::new(c_bytes_mut(out, len)) });
         let id = self.driver.post(|ep| ep.irecv(source, tag, buf));
         self.posted(id, len)
     }

@@ -8,6 +8,7 @@ use crate::{console, glue};
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
+use ternion_capi::buffer::{c_bytes, c_bytes_mut};
 use ternion_capi::Backend;
 use ternion_core::{Error, LinkStats, Rank, RequestId, Source, Status, TagFilter};
 
@@ -35,14 +36,8 @@ impl Backend for KernelParty {
         data: *const u8,
         len: usize,
     ) -> Result<RequestId, Error> {
-        let bytes = if len == 0 {
-            &[][..]
-        } else {
-            // SAFETY: the caller guarantees `len` valid bytes at `data` until completion.
-            unsafe { core::slice::from_raw_parts(data, len) }
-        };
-        // SAFETY: as above.
-        unsafe { self.post_send(peer, tag, bytes) }
+        // SAFETY: the caller guarantees `len` valid bytes at `data` until completion.
+        unsafe { self.post_send(peer, tag, c_bytes(data, len)) }
     }
 
     unsafe fn start_recv(
@@ -52,15 +47,9 @@ impl Backend for KernelParty {
         out: *mut u8,
         len: usize,
     ) -> Result<RequestId, Error> {
-        let bytes = if len == 0 {
-            &mut [][..]
-        } else {
-            // SAFETY: the caller guarantees `len` writable bytes at `out`,
-            // untouched by anyone else, until completion.
-            unsafe { core::slice::from_raw_parts_mut(out, len) }
-        };
-        // SAFETY: as above.
-        unsafe { self.post_recv(source, tag, bytes) }
+        // SAFETY: the caller guarantees `len` writable bytes at `out`,
+        // untouched by anyone else, until completion.
+        unsafe { self.post_recv(source, tag, c_bytes_mut(out, len)) }
     }
 
     fn poll_complete(&self, id: RequestId) -> bool {

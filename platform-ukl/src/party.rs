@@ -292,20 +292,9 @@ impl KernelParty {
 
     /// Waits for every request; their completions in order.
     pub fn wait_ids(&self, ids: &[RequestId]) -> Vec<Completion<SendBuf, RecvBuf>> {
-        let mut first_pending = 0;
+        let mut checked = 0;
         self.shared
-            .drive_until(None, |ep| {
-                while first_pending < ids.len()
-                    && ep.is_complete(ids[first_pending]).unwrap_or(true)
-                {
-                    first_pending += 1;
-                }
-                (first_pending == ids.len()).then(|| {
-                    ids.iter()
-                        .filter_map(|&id| ep.take(id).ok().flatten())
-                        .collect()
-                })
-            })
+            .drive_until(None, |ep| ep.take_all_when_complete(ids, &mut checked))
             .unwrap_or_default()
     }
 
