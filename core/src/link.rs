@@ -267,9 +267,13 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
         self.tx.insert(at, item);
     }
 
-    /// True if an abort frame is still waiting to be written.
+    /// True if an abort frame has not yet reached the socket: still queued,
+    /// or (on a secure link) sealed into a record the socket has not taken
+    /// in full. The abort is queued ahead of everything unsent, so any
+    /// sealed bytes left are the abort's or must precede it.
     pub fn abort_pending(&self) -> bool {
         self.tx.iter().any(|i| matches!(i, OutItem::Abort { .. }))
+            || self.sealed_out_pos < self.sealed_out.len()
     }
 
     /// True when nothing is queued for writing: no item, and no sealed

@@ -792,6 +792,36 @@ fn secure_links_carry_every_kind_of_traffic() {
     assert_eq!(t.ep(0).link_state(r(1)), Some(LinkState::Closed));
 }
 
+/// A party that aborts ends its process as soon as `abort_sent` says so;
+/// on a secure link the abort must by then be in the socket in full, not
+/// sealed into a record the socket has taken only part of. Pipe sizes vary
+/// so that the abort's record meets a nearly full pipe in some runs.
+#[test]
+fn a_secure_abort_is_in_the_socket_before_abort_sent_says_so() {
+    for capacity in 200..340 {
+        let mut t = secure_trio(capacity);
+        t.ep(1).isend(r(0), 0, vec![5; 4000]).unwrap();
+        t.ep(1).isend(r(2), 0, vec![6; 3000]).unwrap();
+        t.step();
+        t.ep(1).abort(9);
+        t.run_until(|t| t.ep(1).abort_sent());
+        // The aborting process is gone: its sockets close with it.
+        t.eps[1] = None;
+        t.run_until(|t| t.ep(0).failure().is_some() && t.ep(2).failure().is_some());
+        let aborted = LinkError::PeerAborted { code: 9 };
+        assert_eq!(
+            t.ep(0).failure(),
+            Some((r(1), aborted)),
+            "capacity {capacity}"
+        );
+        assert_eq!(
+            t.ep(2).failure(),
+            Some((r(1), aborted)),
+            "capacity {capacity}"
+        );
+    }
+}
+
 #[test]
 fn no_application_byte_crosses_the_wire_in_the_clear() {
     let canary = b"CANARY-share-0123456789".repeat(50);

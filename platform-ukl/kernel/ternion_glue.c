@@ -15,8 +15,11 @@
 #include <linux/delay.h>
 #include <linux/in.h>
 #include <linux/init.h>
+#include <linux/jiffies.h>
 #include <linux/kthread.h>
+#include <linux/list.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/net.h>
 #include <linux/random.h>
 #include <linux/reboot.h>
@@ -119,11 +122,64 @@ void ternion_k_wait(enum ternion_k_channel channel, u32 seen, u64 timeout_ns)
 /* ---- sockets ------------------------------------------------------------ */
 
 struct ternion_k_sock {
+	/* NULL once the application has released the socket. */
 	struct socket *sock;
+	/* Held until everything sent on the socket has been acknowledged. */
+	struct sock *sk;
+	/* On tracked_sockets. */
+	struct list_head node;
 	void (*data_ready)(struct sock *sk);
 	void (*write_space)(struct sock *sk);
 	void (*state_change)(struct sock *sk);
 };
+
+/*
+ * The application's sockets, including released ones whose last bytes are
+ * still unacknowledged. The kernel sends on for a released socket (the close
+ * or abort frame, then the FIN), as it does for an exited process's; but a
+ * unikernel restarts the machine when the application ends, so the launcher
+ * first waits for these queues to drain (flush_sockets).
+ */
+static LIST_HEAD(tracked_sockets);
+static DEFINE_MUTEX(tracked_sockets_lock);
+
+static bool send_queue_empty(struct sock *sk)
+{
+	return READ_ONCE(sk->sk_wmem_queued) == 0;
+}
+
+/* Drops released sockets whose peers have acknowledged everything (or all). */
+static void forget_released_sockets(bool all)
+{
+	struct ternion_k_sock *handle, *next;
+
+	mutex_lock(&tracked_sockets_lock);
+	list_for_each_entry_safe(handle, next, &tracked_sockets, node) {
+		if (handle->sock || !(all || send_queue_empty(handle->sk)))
+			continue;
+		list_del(&handle->node);
+		sock_put(handle->sk);
+		kfree(handle);
+	}
+	mutex_unlock(&tracked_sockets_lock);
+}
+
+/* How long an ending application's last bytes get to reach its peers. */
+#define EXIT_FLUSH_MS 2000
+
+/* Waits, for a bounded time, until every tracked send queue is empty. */
+static void flush_sockets(void)
+{
+	unsigned long deadline = jiffies + msecs_to_jiffies(EXIT_FLUSH_MS);
+	struct ternion_k_sock *handle;
+
+	mutex_lock(&tracked_sockets_lock);
+	list_for_each_entry(handle, &tracked_sockets, node) {
+		while (!send_queue_empty(handle->sk) && time_before(jiffies, deadline))
+			msleep(5);
+	}
+	mutex_unlock(&tracked_sockets_lock);
+}
 
 /*
  * The callbacks run in softirq context with the socket's callback lock held
@@ -184,6 +240,8 @@ static struct ternion_k_sock *wrap_socket(struct socket *sock, struct ternion_k_
 	if (!handle)
 		return NULL;
 	handle->sock = sock;
+	handle->sk = sk;
+	sock_hold(sk);
 	write_lock_bh(&sk->sk_callback_lock);
 	if (inherited) {
 		handle->data_ready = inherited->data_ready;
@@ -199,6 +257,9 @@ static struct ternion_k_sock *wrap_socket(struct socket *sock, struct ternion_k_
 	sk->sk_write_space = on_write_space;
 	sk->sk_state_change = on_state_change;
 	write_unlock_bh(&sk->sk_callback_lock);
+	mutex_lock(&tracked_sockets_lock);
+	list_add(&handle->node, &tracked_sockets);
+	mutex_unlock(&tracked_sockets_lock);
 	return handle;
 }
 
@@ -359,7 +420,7 @@ int ternion_k_peer(struct ternion_k_sock *sock, __be32 *addr, u16 *port)
 
 void ternion_k_release(struct ternion_k_sock *sock)
 {
-	struct sock *sk = sock->sock->sk;
+	struct sock *sk = sock->sk;
 
 	write_lock_bh(&sk->sk_callback_lock);
 	sk->sk_data_ready = sock->data_ready;
@@ -369,7 +430,10 @@ void ternion_k_release(struct ternion_k_sock *sock)
 	write_unlock_bh(&sk->sk_callback_lock);
 	kernel_sock_shutdown(sock->sock, SHUT_RDWR);
 	sock_release(sock->sock);
-	kfree(sock);
+	mutex_lock(&tracked_sockets_lock);
+	sock->sock = NULL;
+	mutex_unlock(&tracked_sockets_lock);
+	forget_released_sockets(false);
 }
 
 /* ---- threads ------------------------------------------------------------ */
@@ -576,6 +640,8 @@ static void __exit ternion_module_exit(void)
 	if (!app_task)
 		return;
 	wait_for_completion(&app_done);
+	flush_sockets();
+	forget_released_sockets(true);
 	report_exit();
 	kfree(app_words);
 }
@@ -598,6 +664,7 @@ static int __init ternion_unikernel_main(void)
 		wait_for_completion(&app_done);
 	else
 		app_exit_code = 127;
+	flush_sockets();
 	report_exit();
 	/* Without ACPI a power-off only halts; a restart ends QEMU under -no-reboot. */
 	kernel_restart(NULL);

@@ -299,13 +299,24 @@ impl KernelParty {
     }
 
     /// Says whether `id` is complete, after a pass of the endpoint.
+    ///
+    /// An incomplete answer also offers the processor to others: a C
+    /// program polling in a loop runs in kernel mode without preemption,
+    /// and would otherwise starve the softirq thread that delivers the very
+    /// packets it waits for.
     pub fn poll_complete(&self, id: RequestId) -> bool {
-        let mut engine = self.shared.lock();
-        if let Some(code) = self.shared.progress(&mut engine) {
-            drop(engine);
-            glue::exit(code);
+        let complete = {
+            let mut engine = self.shared.lock();
+            if let Some(code) = self.shared.progress(&mut engine) {
+                drop(engine);
+                glue::exit(code);
+            }
+            engine.endpoint.is_complete(id).unwrap_or(true)
+        };
+        if !complete {
+            glue::yield_now();
         }
-        engine.endpoint.is_complete(id).unwrap_or(true)
+        complete
     }
 
     /// Sends the abort frames (waiting briefly for them to leave).

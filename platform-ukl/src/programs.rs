@@ -31,13 +31,21 @@ const DEMO_ELEMENTS: usize = 1000;
 /// Seed of the demo inputs (as `ternion demo`'s default).
 const DEMO_INPUT_SEED: u64 = 2026;
 
+/// The console's log level: `RUST_LOG` on the kernel command line, as the
+/// hosted `ternion` reads it from its environment (a level name only).
+fn log_level() -> log::LevelFilter {
+    var("RUST_LOG")
+        .and_then(|level| level.parse().ok())
+        .unwrap_or(log::LevelFilter::Info)
+}
+
 /// The kernel glue's entry point: `argv[0]` names the program.
 ///
 /// # Safety
 /// `argv` holds `argc` NUL-terminated strings followed by a null pointer.
 #[no_mangle]
 pub unsafe extern "C" fn ternion_ukl_main(argc: c_int, argv: *mut *mut c_char) -> c_int {
-    console::init_logging(log::LevelFilter::Info);
+    console::init_logging(log_level());
     if argc < 1 || argv.is_null() {
         console::print(format_args!("ternion: no program named"));
         return 127;
