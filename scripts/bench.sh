@@ -4,13 +4,15 @@
 # benchmark program unchanged) against OpenMPI (TCP) and raw TCP sockets,
 # three parties on this machine over loopback.
 #
-#   scripts/bench.sh [--quick] [--runs N]
+#   scripts/bench.sh [--quick] [--runs N] [--ukl]
 #
 # Builds `target/release/ternion` and the two C baselines (bench/*.c, into
 # target/bench/), runs the three systems N times interleaved (default 3;
 # --quick runs the short workloads once unless --runs is given), then
 # writes target/bench/report.json and target/bench/report.md and prints
 # the latter.  Each run's JSON and stderr are kept in target/bench/runs/.
+# --ukl adds the in-kernel vs hosted comparison in QEMU guests
+# (scripts/run-qemu.sh --bench, N rounds; needs scripts/build-ukl.sh first).
 #
 # Environment: BENCH_TIMEOUT overrides the per-run time limit in seconds
 # (default 600, quick 180).  OpenMPI is installed with apt-get if mpicc or
@@ -20,15 +22,17 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-usage() { sed -n '2,15s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,17s/^# \{0,1\}//p' "$0"; }
 log() { printf 'bench: %s\n' "$*" >&2; }
 die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
 
 quick=0
 runs=""
+ukl=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) quick=1 ;;
+        --ukl) ukl=1 ;;
         --runs)
             [ $# -ge 2 ] || die "--runs needs a number"
             runs="$2"
@@ -146,5 +150,20 @@ done
 report_args=(--dir "$out" --runs "$runs")
 if [ "$quick" = 1 ]; then report_args+=(--quick); fi
 python3 bench/report.py "${report_args[@]}" || die "could not build the report"
+if [ "$ukl" = 1 ]; then
+    log "the in-kernel (UKL) comparison in QEMU guests"
+    TERNION_BENCH_ROUNDS="$runs" scripts/run-qemu.sh --bench ${qflag[@]+"${qflag[@]}"} >&2 ||
+        die "the QEMU benchmark failed (logs in target/ukl/runs/)"
+    {
+        printf '\n## In kernel mode (UKL) vs hosted, in QEMU guests\n\n'
+        cat target/ukl/bench.md
+    } >>"$out/report.md"
+    python3 - "$out/report.json" target/ukl/bench.json <<'PY' || die "could not merge the QEMU figures"
+import json, sys
+report = json.load(open(sys.argv[1]))
+report["ukl"] = json.load(open(sys.argv[2]))
+json.dump(report, open(sys.argv[1], "w"), indent=2)
+PY
+fi
 log "wrote $out/report.json and $out/report.md"
 cat "$out/report.md"

@@ -12,7 +12,8 @@
 #               their rank files must equal the hosted drop-in's, byte for byte
 #   --bench     the ring benchmark in kernel mode and as hosted processes in
 #               the same guests (plaintext links in both, so the comparison is
-#               of the communication path); writes target/ukl/bench.md
+#               of the communication path), TERNION_BENCH_ROUNDS alternating
+#               rounds (default 3); writes target/ukl/bench.md and bench.json
 #   --quick     short benchmark (smoke test)
 # With no selection, runs --demo --programs. Exits 0 only if every check
 # passed. Logs are in target/ukl/runs/. Run scripts/build-ukl.sh first.
@@ -30,7 +31,7 @@ for arg in "$@"; do
     --programs) programs=1 ;;
     --bench) bench=1 ;;
     --quick) quick=1 ;;
-    *) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+    *) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
   esac
 done
 if ((demo + programs + bench == 0)); then demo=1 programs=1; fi
@@ -186,36 +187,57 @@ if [ "$programs" = 1 ]; then
 fi
 
 if [ "$bench" = 1 ]; then
-  flag=() && [ "$quick" = 1 ] && flag=(--quick)
+  flag=() rounds=${TERNION_BENCH_ROUNDS:-3}
+  [ "$quick" = 1 ] && flag=(--quick) rounds=1
   echo "== ring benchmark: in-kernel and hosted parties in identical guests (plaintext links)"
-  boot_three bench-kernel kernel plaintext ring-bench "${flag[@]}" || true
-  boot_three bench-hosted hosted plaintext ring-bench "${flag[@]}" || true
-  python3 - "$runs" "$ukl/bench.md" <<'PY' || failures=$((failures + 1))
-import re, sys
-runs, out = sys.argv[1], sys.argv[2]
-figures = {}
-for backend in ('kernel', 'hosted'):
-    for r in range(3):
-        text = open('%s/bench-%s/guest%d.log' % (runs, backend, r), 'rb').read().decode('utf-8', 'replace')
-        m = re.search(r'ternion-bench backend=%s rank=%d latency_8b_us=([\d.]+) exchange_(\d+)_ms=([\d.]+)' % (backend, r), text)
-        if not m:
-            sys.exit('no benchmark line from the %s guest of party %d' % (backend, r))
-        figures.setdefault(backend, []).append((float(m.group(1)), int(m.group(2)), float(m.group(3))))
+  # Alternating rounds, so that the machine's noise falls on both alike.
+  for ((round = 1; round <= rounds; round++)); do
+    boot_three "bench-kernel-$round" kernel plaintext ring-bench "${flag[@]}" || true
+    boot_three "bench-hosted-$round" hosted plaintext ring-bench "${flag[@]}" || true
+  done
+  python3 - "$runs" "$rounds" "$ukl/bench.md" "${accel[*]}" <<'PY' || failures=$((failures + 1))
+import json, re, sys
+runs, rounds, out, accelerator = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 def median(xs):
     xs = sorted(xs)
     return xs[len(xs) // 2]
+# Per backend and round: the median over the three parties of each party's median.
+figures = {'kernel': [], 'hosted': []}
+elements = None
+for backend in figures:
+    for round in range(1, rounds + 1):
+        parties = []
+        for r in range(3):
+            path = '%s/bench-%s-%d/guest%d.log' % (runs, backend, round, r)
+            text = open(path, 'rb').read().decode('utf-8', 'replace')
+            m = re.search(r'ternion-bench backend=%s rank=%d latency_8b_us=([\d.]+) exchange_(\d+)_ms=([\d.]+)' % (backend, r), text)
+            if not m:
+                sys.exit('no benchmark line in %s' % path)
+            parties.append((float(m.group(1)), float(m.group(3))))
+            elements = int(m.group(2))
+        figures[backend].append((median([p[0] for p in parties]), median([p[1] for p in parties])))
 k_lat, h_lat = median([f[0] for f in figures['kernel']]), median([f[0] for f in figures['hosted']])
-k_big, h_big = median([f[2] for f in figures['kernel']]), median([f[2] for f in figures['hosted']])
-elements = figures['kernel'][0][1]
-table = '\n'.join([
-    '| QEMU guests (TCG), plaintext links | 8 B ring exchange | %d-element exchange |' % elements,
+k_big, h_big = median([f[1] for f in figures['kernel']]), median([f[1] for f in figures['hosted']])
+rows = [
+    '| QEMU guests (%s), plaintext links | 8 B ring exchange | %d-element exchange |' % (accelerator.split()[-1].upper(), elements),
     '|---|---:|---:|',
     '| in-kernel (UKL backend) | %.1f µs | %.2f ms |' % (k_lat, k_big),
     '| hosted (Linux backend, user space) | %.1f µs | %.2f ms |' % (h_lat, h_big),
     '| in-kernel / hosted | %.2f | %.2f |' % (k_lat / h_lat, k_big / h_big),
-])
-open(out, 'w').write(table + '\n\nMedians over the three parties of each party\'s median.\n')
-print(table)
+]
+per_round = ', '.join('%.2f' % (k[0] / h[0]) for k, h in zip(figures['kernel'], figures['hosted']))
+note = ('Medians over %d alternating rounds; each round\'s figure is the median over the three '
+        'parties of each party\'s median. 8-byte ratio per round: %s.' % (rounds, per_round))
+open(out, 'w').write('\n'.join(rows) + '\n\n' + note + '\n')
+json.dump({
+    'accelerator': accelerator, 'rounds': rounds, 'elements': elements,
+    'kernel': {'latency_8b_us': k_lat, 'exchange_ms': k_big},
+    'hosted': {'latency_8b_us': h_lat, 'exchange_ms': h_big},
+    'ratio': {'latency_8b': k_lat / h_lat, 'exchange': k_big / h_big},
+    'latency_8b_ratio_per_round': [k[0] / h[0] for k, h in zip(figures['kernel'], figures['hosted'])],
+}, open(out.replace('.md', '.json'), 'w'), indent=2)
+print('\n'.join(rows))
+print(note)
 PY
 fi
 

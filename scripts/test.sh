@@ -58,5 +58,5 @@ platform-ukl/libc/tests/run.sh
 step "UKL: the kernel image, UKL.a and the module for Debian's kernel (scripts/build-ukl.sh)"
 scripts/build-ukl.sh
 
-step "UKL: three in-kernel parties under QEMU: the demo and the C conformance programs"
-scripts/run-qemu.sh --demo --programs
+step "UKL: three in-kernel parties under QEMU: the demo, the C conformance programs, a quick benchmark"
+scripts/run-qemu.sh --demo --programs --bench --quick

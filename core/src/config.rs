@@ -81,3 +81,37 @@ pub fn session_from_peers(peers: [&str; PARTIES]) -> [u8; 16] {
     }
     out
 }
+
+/// Reads an on/off setting from the environment or a kernel command line,
+/// with the spellings the hosted command line's flags accept: `1`, `true`,
+/// `yes`, `on`, `y`, `t` and their opposites, in any case. `None` for
+/// anything else, so a typo is an error rather than a silent "off".
+pub fn parse_switch(value: &str) -> Option<bool> {
+    const ON: [&str; 6] = ["1", "true", "yes", "on", "y", "t"];
+    const OFF: [&str; 6] = ["0", "false", "no", "off", "n", "f"];
+    if ON.iter().any(|s| s.eq_ignore_ascii_case(value)) {
+        Some(true)
+    } else if OFF.iter().any(|s| s.eq_ignore_ascii_case(value)) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_switch;
+
+    #[test]
+    fn switches_read_the_usual_spellings_and_refuse_others() {
+        for on in ["1", "true", "TRUE", "Yes", "on", "y"] {
+            assert_eq!(parse_switch(on), Some(true), "{on}");
+        }
+        for off in ["0", "false", "NO", "Off", "n", "f"] {
+            assert_eq!(parse_switch(off), Some(false), "{off}");
+        }
+        for bad in ["", "2", "truthy", "enable", " 1"] {
+            assert_eq!(parse_switch(bad), None, "{bad:?}");
+        }
+    }
+}

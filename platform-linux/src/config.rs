@@ -29,6 +29,7 @@ use crate::keys::{parse_key, PrivateKey};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use ternion_core::config::parse_switch;
 use ternion_core::secure::{Aead, KEY_LEN};
 use ternion_core::{Rank, PARTIES};
 
@@ -89,7 +90,8 @@ pub struct ConfigLayer {
     #[arg(long, env = "TERNION_AEAD")]
     pub aead: Option<String>,
     /// Run unencrypted, unauthenticated links (to measure the cost of encryption).
-    #[arg(long, env = "TERNION_INSECURE_PLAINTEXT", num_args = 0..=1, default_missing_value = "true")]
+    #[arg(long, env = "TERNION_INSECURE_PLAINTEXT", num_args = 0..=1, default_missing_value = "true",
+          value_parser = clap::builder::BoolishValueParser::new())]
     pub insecure_plaintext: Option<bool>,
 }
 
@@ -138,7 +140,12 @@ impl ConfigLayer {
             public_keys: list("TERNION_PUBLIC_KEYS"),
             aead: var("TERNION_AEAD"),
             insecure_plaintext: var("TERNION_INSECURE_PLAINTEXT")
-                .map(|v| matches!(v.as_str(), "1" | "true" | "yes")),
+                .map(|v| {
+                    parse_switch(&v).ok_or_else(|| {
+                        Error::Config(format!("TERNION_INSECURE_PLAINTEXT={v} is not on or off"))
+                    })
+                })
+                .transpose()?,
         })
     }
 

@@ -13,6 +13,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::ffi::c_char;
 use core::time::Duration;
+use ternion_core::config::parse_switch;
 use ternion_core::secure::{Aead, KEY_LEN};
 use ternion_core::{Rank, PARTIES};
 
@@ -153,7 +154,11 @@ fn three(list: &str, what: &str) -> Result<[String; PARTIES], String> {
 }
 
 fn security(rank: Rank) -> Result<Security, String> {
-    let plaintext = matches!(var("TERNION_INSECURE_PLAINTEXT"), Some("1" | "true"));
+    let plaintext = match var("TERNION_INSECURE_PLAINTEXT") {
+        None => false,
+        Some(value) => parse_switch(value)
+            .ok_or_else(|| format!("TERNION_INSECURE_PLAINTEXT={value} is not on or off"))?,
+    };
     let private = var("TERNION_PRIVATE_KEY");
     if plaintext {
         if private.is_some() {

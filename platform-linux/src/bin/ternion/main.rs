@@ -53,21 +53,29 @@ fn mpirun_style_args(args: impl Iterator<Item = OsString>) -> Vec<OsString> {
     .collect()
 }
 
-fn main() -> ExitCode {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
-    let cli = Cli::parse_from(mpirun_style_args(std::env::args_os()));
-    let result = match cli.command {
+fn run(command: Command) -> ExitCode {
+    let result = match command {
         Command::Run(args) => launch::run(args),
         Command::Demo(args) => demo::main(args),
         Command::Bench(args) => bench::main(args),
         Command::Keygen(args) => keygen::main(args),
         Command::RingBench(args) => ring_bench::main(args),
     };
-    let code = match result {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("ternion: {e}");
-            ExitCode::FAILURE
+    result.unwrap_or_else(|e| {
+        eprintln!("ternion: {e}");
+        ExitCode::FAILURE
+    })
+}
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
+    // Parsed without clap's own exit, so that a guest's init reports a
+    // usage error like any other failure.
+    let code = match Cli::try_parse_from(mpirun_style_args(std::env::args_os())) {
+        Ok(cli) => run(cli.command),
+        Err(usage) => {
+            let _ = usage.print();
+            ExitCode::from(u8::try_from(usage.exit_code()).unwrap_or(2))
         }
     };
     if ternion::guest::is_init() {
