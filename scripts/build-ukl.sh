@@ -17,7 +17,9 @@
 #   ternion.ko  the same object as a module for Debian's stock kernel
 #               (linux-image-amd64 / linux-headers-amd64);
 #   hosted.cpio.gz  an initramfs whose /init is the statically linked
-#               hosted `ternion` program, for the hosted comparison guests.
+#               hosted `ternion` program, for the hosted comparison guests;
+#   module.cpio.gz  an initramfs for Debian's stock kernel that loads
+#               ternion.ko next to two hosted parties (scripts/ukl/module-init.sh).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -39,7 +41,8 @@ step() { printf '\n== %s\n' "$*"; }
 if [ "$install" = 1 ]; then
   step "installing build dependencies"
   packages=(linux-source-6.1 bc bison flex libelf-dev libssl-dev cpio xz-utils kmod
-            clang lld llvm qemu-system-x86 linux-headers-amd64 linux-image-amd64)
+            clang lld llvm qemu-system-x86 linux-headers-amd64 linux-image-amd64
+            busybox-static)
   missing=()
   for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -184,6 +187,7 @@ if [ "$module" = 1 ]; then
   echo "cmd_$PWD/$mdir/ternion_app.o := cp ternion_app.o_shipped ternion_app.o" >"$mdir/.ternion_app.o.cmd"
   make -C "/usr/src/linux-headers-$kver" M="$PWD/$mdir" -s modules
   cp "$mdir/ternion.ko" "$out/ternion.ko"
+  echo "$kver" >"$out/module.kver"
   echo "ternion.ko for $kver: $(stat -c %s "$out/ternion.ko") bytes"
 fi
 
@@ -199,3 +203,20 @@ file /init $PWD/$hosted_bin 0755 0 0
 EOF
 "$ksrc/usr/gen_init_cpio" "$out/obj/hosted.list" | gzip -1 >"$out/hosted.cpio.gz"
 echo "hosted.cpio.gz: $(stat -c %s "$out/hosted.cpio.gz") bytes"
+
+if [ "$module" = 1 ]; then
+  step "the module check's initramfs: busybox, ternion.ko and the hosted ternion"
+  cat >"$out/obj/module.list" <<LIST
+dir /dev 0755 0 0
+nod /dev/console 0600 0 0 c 5 1
+dir /proc 0755 0 0
+dir /sys 0755 0 0
+dir /bin 0755 0 0
+file /bin/busybox /bin/busybox 0755 0 0
+file /init $PWD/scripts/ukl/module-init.sh 0755 0 0
+file /ternion $PWD/$hosted_bin 0755 0 0
+file /ternion.ko $PWD/$out/ternion.ko 0644 0 0
+LIST
+  "$ksrc/usr/gen_init_cpio" "$out/obj/module.list" | gzip -1 >"$out/module.cpio.gz"
+  echo "module.cpio.gz: $(stat -c %s "$out/module.cpio.gz") bytes"
+fi

@@ -5,11 +5,13 @@
 # joined by scripts/ukl/ethernet_hub.py on per-run ports; the guests'
 # addresses are set on the kernel command line (ip=).
 #
-#   scripts/run-qemu.sh [--demo] [--programs] [--bench] [--quick]
+#   scripts/run-qemu.sh [--demo] [--programs] [--module] [--bench] [--quick]
 #
 #   --demo      the MPC demo (secure links); all three must report correct results
 #   --programs  the C conformance programs of tests/mpi, linked into the kernel;
 #               their rank files must equal the hosted drop-in's, byte for byte
+#   --module    the fast check of ternion.ko: one guest of Debian's stock kernel
+#               loads it as rank 0 of the demo, next to two hosted parties
 #   --bench     the ring benchmark in kernel mode and as hosted processes in
 #               the same guests (plaintext links in both, so the comparison is
 #               of the communication path), TERNION_BENCH_ROUNDS alternating
@@ -24,17 +26,18 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 ukl=target/ukl
 runs=$ukl/runs
-demo=0 programs=0 bench=0 quick=0
+demo=0 programs=0 module=0 bench=0 quick=0
 for arg in "$@"; do
   case $arg in
     --demo) demo=1 ;;
     --programs) programs=1 ;;
+    --module) module=1 ;;
     --bench) bench=1 ;;
     --quick) quick=1 ;;
-    *) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+    *) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
   esac
 done
-if ((demo + programs + bench == 0)); then demo=1 programs=1; fi
+if ((demo + programs + module + bench == 0)); then demo=1 programs=1; fi
 [ -f $ukl/bzImage ] || { echo "no $ukl/bzImage: run scripts/build-ukl.sh" >&2; exit 1; }
 # Each boot must finish within this many seconds.
 BOOT_TIMEOUT=${TERNION_QEMU_TIMEOUT:-240}
@@ -184,6 +187,27 @@ if [ "$programs" = 1 ]; then
     done
     echo "  $prog: exit codes $codes"
   done
+fi
+
+if [ "$module" = 1 ]; then
+  echo "== module: ternion.ko in Debian's stock kernel, two hosted parties beside it"
+  kver=$(cat $ukl/module.kver)
+  dir=$runs/module && mkdir -p "$dir"
+  words="TERNION_SESSION=$session TERNION_PUBLIC_KEYS=$public_list"
+  for r in 0 1 2; do words+=" TERNION_KEY$r=$(cat "$keys/party$r.key")"; done
+  timeout "$BOOT_TIMEOUT" qemu-system-x86_64 "${accel[@]}" -m 1G -nographic -no-reboot \
+    -nodefaults -serial stdio -kernel "/boot/vmlinuz-$kver" -initrd $ukl/module.cpio.gz \
+    -append "console=ttyS0 panic=-1 quiet loglevel=7 rdinit=/init $words" \
+    </dev/null 2>&1 | tr -d '\r' >"$dir/guest.log" || true
+  log=$dir/guest.log
+  [ "$(exit_code "$log")" = 0 ] || fail "module: the in-kernel party's exit code is $(exit_code "$log") (see $log)"
+  grep -aq 'ternion: all results correct' "$log" || fail "module: the in-kernel party did not report correct results"
+  for r in 1 2; do
+    grep -aq "ternion-module-check: rank $r: .*all results correct" "$log" \
+      || fail "module: hosted rank $r did not report correct results"
+  done
+  grep -aq 'ternion-module-check: hosted exit codes 0 0$' "$log" || fail "module: hosted exit codes: $(grep -a 'hosted exit codes' "$log")"
+  echo "  module done"
 fi
 
 if [ "$bench" = 1 ]; then
