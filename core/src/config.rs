@@ -9,6 +9,11 @@ use crate::wire::Capabilities;
 /// smaller frames (the secure channel must fit each in one record).
 pub const MAX_FRAME_PAYLOAD: usize = 4 * 1024 * 1024;
 
+/// How long a peer may send nothing before it is presumed dead, unless
+/// configured otherwise: long enough for a loaded machine's scheduling
+/// hiccups, short enough that a dead party is named in seconds.
+pub const DEFAULT_PEER_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Settings for one party's endpoint.
 #[derive(Debug, Clone)]
 pub struct EndpointConfig {
@@ -31,6 +36,15 @@ pub struct EndpointConfig {
     /// How long a new connection may take to present its hello (and
     /// complete the secure handshake).
     pub handshake_timeout: Duration,
+    /// A link that has sent nothing for this long sends a heartbeat. It
+    /// must be well under every party's `peer_timeout`.
+    pub heartbeat_interval: Duration,
+    /// A peer that sends nothing (not even a heartbeat) for this long is
+    /// presumed dead: its link fails with [`LinkError::PeerSilent`] and so
+    /// does every operation that needs it. `None` waits forever.
+    ///
+    /// [`LinkError::PeerSilent`]: crate::error::LinkError::PeerSilent
+    pub peer_timeout: Option<Duration>,
     /// Keys for the secure channel. `None` runs links in plaintext, which a
     /// platform must only do on explicit request; a secure party refuses a
     /// plaintext peer.
@@ -50,6 +64,8 @@ impl EndpointConfig {
             max_pending_connections: 16,
             connect_timeout: Duration::from_secs(30),
             handshake_timeout: Duration::from_secs(5),
+            heartbeat_interval: Duration::from_secs(1),
+            peer_timeout: Some(DEFAULT_PEER_TIMEOUT),
             secure: None,
         }
     }

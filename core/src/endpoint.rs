@@ -222,6 +222,11 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
                     unestablished = true;
                     at = earliest(at, link.handshake_deadline);
                 }
+                LinkState::Established | LinkState::Closing if link.socket.is_some() => {
+                    at = earliest(at, Some(link.last_sent + self.config.heartbeat_interval));
+                    let silent_at = self.config.peer_timeout.map(|t| link.last_heard + t);
+                    at = earliest(at, silent_at);
+                }
                 _ => {}
             }
         }
@@ -412,6 +417,7 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
                 self.link_error(peer, LinkError::HandshakeTimeout, now);
             }
         }
+        self.keep_alive(now);
         let mut i = 0;
         while i < self.pending.len() {
             if now >= self.pending[i].deadline {
@@ -419,6 +425,31 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
                 self.reject(conn.socket, LinkError::HandshakeTimeout);
             } else {
                 i += 1;
+            }
+        }
+    }
+
+    /// Sends a heartbeat on every quiet link, and fails the link of a peer
+    /// that has been silent past the peer timeout.
+    fn keep_alive(&mut self, now: Instant) {
+        let (interval, timeout) = (self.config.heartbeat_interval, self.config.peer_timeout);
+        for peer in self.config.rank.others() {
+            let Some(link) = self.link_mut(peer) else {
+                continue;
+            };
+            if link.socket.is_none()
+                || !matches!(link.state, LinkState::Established | LinkState::Closing)
+            {
+                continue;
+            }
+            if let Some(timeout) = timeout.filter(|&t| now >= link.last_heard + t) {
+                let timeout_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+                self.link_error(peer, LinkError::PeerSilent { timeout_ms }, now);
+                continue;
+            }
+            if now >= link.last_sent + interval && link.tx_idle() && !link.sent_close {
+                let acked = link.rx_next_seq;
+                link.tx.push_back(OutItem::Heartbeat { acked });
             }
         }
     }
@@ -437,7 +468,7 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
             progressed = true;
             match net.connect(peer) {
                 Ok(socket) => {
-                    link.attach(socket, hello, RxPhase::Hello);
+                    link.attach(socket, hello, RxPhase::Hello, now);
                     link.state = LinkState::Handshaking;
                     link.handshake_deadline = Some(now + handshake_timeout);
                 }
@@ -532,13 +563,13 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
                     match handshake {
                         Some(h) => {
                             // The secure handshake follows; the link is up when it completes.
-                            link.attach(conn.socket, hello, RxPhase::Handshake);
+                            link.attach(conn.socket, hello, RxPhase::Handshake, now);
                             link.handshake = Some(h);
                             link.state = LinkState::Handshaking;
                             link.handshake_deadline = Some(deadline);
                         }
                         None => {
-                            link.attach(conn.socket, hello, RxPhase::Header);
+                            link.attach(conn.socket, hello, RxPhase::Header, now);
                             link.state = LinkState::Established;
                             link.handshake_deadline = None;
                             log::info!("link to {peer} established (accepted)");
@@ -662,6 +693,9 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
         let Some(link) = links[peer.index()].as_mut() else {
             return progressed;
         };
+        if progressed {
+            link.last_heard = now;
+        }
         let (mut hello_out, mut close_out) = (false, false);
         let flushed = link.flush(|w| match w {
             Written::Hello | Written::Handshake => hello_out = true,
@@ -672,7 +706,11 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
             }
         });
         match flushed {
-            Ok(p) => progressed |= p,
+            Ok(true) => {
+                link.last_sent = now;
+                progressed = true;
+            }
+            Ok(false) => {}
             Err(e) => {
                 self.link_error(peer, LinkError::Socket(e), now);
                 return true;
@@ -948,6 +986,13 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
                 return Err(LinkError::PeerAborted {
                     code: repr.aux as i64 as i32,
                 });
+            }
+            FrameKind::Heartbeat => {
+                // It may not interrupt a message, nor acknowledge frames
+                // that were never sent.
+                if link.inbound.is_some() || repr.aux > link.frames_sent() {
+                    return Err(LinkError::UnexpectedFrame);
+                }
             }
             FrameKind::Close => {
                 if link.inbound.is_some() {

@@ -60,6 +60,12 @@ pub enum LinkError {
         /// The code the application passed to abort.
         code: i32,
     },
+    /// Nothing arrived from the peer, not even a heartbeat, for the
+    /// configured peer timeout: it is presumed dead (or cut off).
+    PeerSilent {
+        /// The timeout that passed, in milliseconds.
+        timeout_ms: u64,
+    },
 }
 
 impl fmt::Display for LinkError {
@@ -96,6 +102,10 @@ impl fmt::Display for LinkError {
                 "record failed authentication (altered, replayed, reordered or dropped)"
             ),
             LinkError::PeerAborted { code } => write!(f, "peer aborted the job with code {code}"),
+            LinkError::PeerSilent { timeout_ms } => write!(
+                f,
+                "peer sent nothing for {timeout_ms} ms (presumed dead or cut off)"
+            ),
         }
     }
 }

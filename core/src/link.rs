@@ -63,6 +63,10 @@ pub(crate) enum OutItem<Tx> {
     Abort {
         code: i32,
     },
+    /// `acked` frames from the peer had arrived when it was queued.
+    Heartbeat {
+        acked: u64,
+    },
 }
 
 /// An item that has been written in full.
@@ -125,6 +129,10 @@ pub(crate) struct Link<S, Tx> {
     pub sent_close: bool,
     pub peer_closed: bool,
     pub stats: LinkStats,
+    /// When the peer was last heard from (any bytes), for its liveness deadline.
+    pub last_heard: Instant,
+    /// When bytes last went out, for the heartbeat interval.
+    pub last_sent: Instant,
 
     pub tx: VecDeque<OutItem<Tx>>,
     tx_head_sent: usize,
@@ -167,6 +175,8 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
             sent_close: false,
             peer_closed: false,
             stats: LinkStats::default(),
+            last_heard: now,
+            last_sent: now,
             tx: VecDeque::new(),
             tx_head_sent: 0,
             tx_next_seq: 0,
@@ -192,8 +202,10 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
     }
 
     /// Puts a fresh connection on the link, with our hello first in line.
-    pub fn attach(&mut self, socket: S, hello: [u8; HELLO_LEN], rx_phase: RxPhase) {
+    pub fn attach(&mut self, socket: S, hello: [u8; HELLO_LEN], rx_phase: RxPhase, now: Instant) {
         self.socket = Some(socket);
+        self.last_heard = now;
+        self.last_sent = now;
         if self.rx_staging.is_empty() {
             self.rx_staging = vec![0; STAGING_LEN];
         }
@@ -287,6 +299,18 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
         matches!(self.state, LinkState::Established | LinkState::Closing)
     }
 
+    /// At most this many frames have been handed to the socket (or sealed):
+    /// those of the items written in full, and all of the item being
+    /// written, whose frames the peer counts as their headers arrive. No
+    /// honest peer acknowledges more.
+    pub fn frames_sent(&self) -> u64 {
+        let head = match self.tx.front() {
+            Some(item) if self.tx_head_sent > 0 => self.frames_in(item),
+            _ => 0,
+        };
+        self.tx_next_seq + head
+    }
+
     fn frames_in(&self, item: &OutItem<Tx>) -> u64 {
         frames_in(item, self.frame_payload)
     }
@@ -298,7 +322,9 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
             OutItem::Data { buf, .. } => {
                 self.frames_in(item) as usize * FRAME_HEADER_LEN + buf.as_ref().len()
             }
-            OutItem::Close { .. } | OutItem::Abort { .. } => FRAME_HEADER_LEN,
+            OutItem::Close { .. } | OutItem::Abort { .. } | OutItem::Heartbeat { .. } => {
+                FRAME_HEADER_LEN
+            }
         }
     }
 
@@ -465,7 +491,7 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
                     let end = (start + self.frame_payload).min(data.len());
                     (&self.header_scratch[slot][..], &data[start..end])
                 }
-                OutItem::Close { .. } | OutItem::Abort { .. } => {
+                OutItem::Close { .. } | OutItem::Abort { .. } | OutItem::Heartbeat { .. } => {
                     (&self.header_scratch[slot][..], &[])
                 }
             };
@@ -518,6 +544,7 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
                 }
                 Some(OutItem::Close { .. }) => written(Written::Close),
                 Some(OutItem::Abort { .. }) => written(Written::Abort),
+                Some(OutItem::Heartbeat { .. }) => {}
                 None => return,
             }
         }
@@ -546,7 +573,7 @@ fn frames_in<Tx: AsRef<[u8]>>(item: &OutItem<Tx>, frame_payload: usize) -> u64 {
     match item {
         OutItem::Hello(_) | OutItem::Handshake(_) => 0,
         OutItem::Data { buf, .. } => buf.as_ref().len().div_ceil(frame_payload).max(1) as u64,
-        OutItem::Close { .. } | OutItem::Abort { .. } => 1,
+        OutItem::Close { .. } | OutItem::Abort { .. } | OutItem::Heartbeat { .. } => 1,
     }
 }
 
@@ -579,6 +606,7 @@ fn frame_header<Tx: AsRef<[u8]>>(
         }
         OutItem::Close { reason } => control(FrameKind::Close, *reason),
         OutItem::Abort { code } => control(FrameKind::Abort, i64::from(*code) as u64),
+        OutItem::Heartbeat { acked } => control(FrameKind::Heartbeat, *acked),
         // Never framed: raw messages are written as they are.
         OutItem::Hello(_) | OutItem::Handshake(_) => control(FrameKind::Close, 0),
     }
@@ -599,7 +627,7 @@ mod test {
             false,
             Instant::default(),
         );
-        link.attach(a, [9; HELLO_LEN], RxPhase::Header);
+        link.attach(a, [9; HELLO_LEN], RxPhase::Header, Instant::default());
         link.state = LinkState::Established;
         (link, b)
     }

@@ -366,6 +366,121 @@ fn a_vanished_peer_fails_pending_operations_and_spares_the_other_link() {
 }
 
 #[test]
+fn quiet_links_carry_heartbeats_and_stay_up() {
+    let mut t = Trio::established();
+    let before: Vec<u64> = (0..3)
+        .map(|i| t.ep(i).stats(r((i + 1) % 3)).bytes_sent)
+        .collect();
+    let start = t.now;
+    t.run_until(|t| t.now >= start + Duration::from_secs(60));
+    for i in 0..3 {
+        assert!(
+            t.ep(i).is_established(),
+            "rank {i}: {:?}",
+            t.ep(i).failure()
+        );
+        let sent = t.ep(i).stats(r((i + 1) % 3)).bytes_sent;
+        // About one heartbeat a second, and no more than that.
+        let heartbeats = (sent - before[i as usize]) / FRAME_HEADER_LEN as u64;
+        assert!(
+            (50..=70).contains(&heartbeats),
+            "rank {i}: {heartbeats} heartbeats"
+        );
+    }
+    assert_job_still_works(&mut t);
+}
+
+/// Heartbeats acknowledge frames as their headers arrive, so one sent while
+/// a long message is still arriving acknowledges part of it; the sender must
+/// accept that (it checks acknowledgements against what it has sent).
+#[test]
+fn heartbeats_flow_while_a_long_message_trickles_through() {
+    let mut t = Trio::with_config(4096, |cfg| cfg.frame_payload = 1024);
+    t.run_until(|t| (0..3).all(|i| t.ep(i).is_established()));
+    let message: Vec<u8> = (0..1 << 20).map(|i: u32| (i % 251) as u8).collect();
+    let id = t
+        .ep(0)
+        .irecv(
+            Source::Rank(r(1)),
+            TagFilter::Tag(4),
+            vec![0; message.len()],
+        )
+        .unwrap();
+    t.ep(1).isend(r(0), 4, message.clone()).unwrap();
+    let sent_before = t.ep(0).stats(r(1)).bytes_sent;
+    // 4 KiB a pass, 10 ms a pass: the message takes seconds to arrive.
+    let start = t.now;
+    while t.ep(0).is_complete(id) != Ok(true) {
+        for (ep, net) in t.eps.iter_mut().zip(t.nets.iter_mut()) {
+            if let Some(ep) = ep {
+                ep.poll(net, t.now);
+            }
+        }
+        t.now = t.now + Duration::from_millis(10);
+        assert_eq!(t.ep(1).failure(), None);
+    }
+    assert!(t.now.saturating_since(start) > Duration::from_secs(2));
+    assert!(t.recv_bytes(0, id).0 == message);
+    // Rank 0 sends rank 1 nothing but heartbeats meanwhile.
+    let heartbeat_bytes = t.ep(0).stats(r(1)).bytes_sent - sent_before;
+    assert!(
+        heartbeat_bytes >= 2 * FRAME_HEADER_LEN as u64,
+        "{heartbeat_bytes}"
+    );
+}
+
+#[test]
+fn a_silent_peer_is_named_within_the_peer_timeout() {
+    let mut t = Trio::established();
+    let waiting = t
+        .ep(0)
+        .irecv(Source::Rank(r(1)), TagFilter::Any, vec![0; 8])
+        .unwrap();
+    // Rank 1 freezes: its connections stay open, but it sends nothing more.
+    let frozen = t.eps[1].take();
+    let start = t.now;
+    t.run_until(|t| t.ep(0).failure().is_some() && t.ep(2).failure().is_some());
+    let silent = LinkError::PeerSilent { timeout_ms: 5000 };
+    assert_eq!(t.ep(0).failure(), Some((r(1), silent)));
+    assert_eq!(t.ep(2).failure(), Some((r(1), silent)));
+    let waited = t.now.saturating_since(start);
+    assert!(
+        waited >= Duration::from_secs(4) && waited <= Duration::from_secs(5),
+        "{waited:?}"
+    );
+    let failed = Error::Link {
+        peer: r(1),
+        reason: silent,
+    };
+    // The pending receive and any later operation on rank 1 fail, naming it.
+    assert_eq!(t.wait(0, waiting).result.unwrap_err(), failed);
+    assert_eq!(t.ep(2).isend(r(1), 0, vec![1]).unwrap_err(), failed);
+    // Ranks 0 and 2 keep their own link, heartbeats and all.
+    let start = t.now;
+    t.run_until(|t| t.now >= start + Duration::from_secs(20));
+    assert_eq!(t.ep(0).link_state(r(2)), Some(LinkState::Established));
+    let id = t
+        .ep(0)
+        .irecv(Source::Rank(r(2)), TagFilter::Tag(3), vec![0; 1])
+        .unwrap();
+    t.ep(2).isend(r(0), 3, vec![9]).unwrap();
+    assert_eq!(t.recv_bytes(0, id).0, vec![9]);
+    drop(frozen);
+}
+
+#[test]
+fn without_a_peer_timeout_silence_is_waited_out() {
+    let mut t = Trio::with_config(1 << 16, |cfg| cfg.peer_timeout = None);
+    t.run_until(|t| (0..3).all(|i| t.ep(i).is_established()));
+    let frozen = t.eps[1].take();
+    let start = t.now;
+    t.run_until(|t| t.now >= start + Duration::from_secs(120));
+    assert_eq!(t.ep(0).failure(), None);
+    assert_eq!(t.ep(2).failure(), None);
+    drop(frozen);
+}
+
+#[test]
 fn the_unexpected_queue_is_bounded() {
     let mut t = Trio::with_config(1 << 16, |c| c.max_unexpected_messages = 4);
     t.run_until(|t| (0..3).all(|i| t.ep(i).is_established()));
@@ -534,6 +649,18 @@ fn misbehaving_peers_fail_their_link_only() {
             expected: 0,
             got: 5
         }
+    );
+    // A heartbeat acknowledging frames rank 0 never sent.
+    let heartbeat = frame(FrameRepr {
+        kind: FrameKind::Heartbeat,
+        len: 0,
+        seq: 0,
+        tag: 0,
+        aux: 5,
+    });
+    assert_eq!(
+        pending_receive_fails_with(&heartbeat),
+        LinkError::UnexpectedFrame
     );
     let mut garbage = data(0, 0, 0);
     garbage[0] = 0xee;

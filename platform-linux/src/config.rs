@@ -6,6 +6,7 @@
 //! peers = ["10.0.0.1:7100", "10.0.0.2:7100", "10.0.0.3:7100"]  # rank 0 first
 //! session = "00112233445566778899aabbccddeeff"                   # optional
 //! connect_timeout_ms = 30000                                     # optional
+//! peer_timeout_ms = 5000      # optional: a silent peer is presumed dead (0: never)
 //! ```
 //!
 //! Links are encrypted and mutually authenticated unless plaintext is asked
@@ -20,7 +21,7 @@
 //!
 //! The environment variables are those `ternion run` sets: `TERNION_RANK`,
 //! `TERNION_PEERS` (comma-separated, rank 0 first), `TERNION_SESSION`,
-//! `TERNION_CONNECT_TIMEOUT_MS`, `TERNION_PRIVATE_KEY_FILE`,
+//! `TERNION_CONNECT_TIMEOUT_MS`, `TERNION_PEER_TIMEOUT_MS`, `TERNION_PRIVATE_KEY_FILE`,
 //! `TERNION_PUBLIC_KEYS` (comma-separated), `TERNION_AEAD`,
 //! `TERNION_INSECURE_PLAINTEXT`, and `TERNION_CONFIG` naming a TOML file.
 
@@ -29,7 +30,7 @@ use crate::keys::{parse_key, PrivateKey};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use ternion_core::config::parse_switch;
+use ternion_core::config::{parse_switch, DEFAULT_PEER_TIMEOUT};
 use ternion_core::secure::{Aead, KEY_LEN};
 use ternion_core::{Rank, PARTIES};
 
@@ -44,6 +45,8 @@ pub struct Config {
     pub session: [u8; 16],
     /// How long the three links may take to come up.
     pub connect_timeout: Duration,
+    /// How long a peer may send nothing before it is presumed dead (`None`: forever).
+    pub peer_timeout: Option<Duration>,
     /// Keys for the secure channel, or plaintext on explicit request.
     pub security: Security,
 }
@@ -80,6 +83,9 @@ pub struct ConfigLayer {
     /// Connect deadline in milliseconds.
     #[arg(long, env = "TERNION_CONNECT_TIMEOUT_MS")]
     pub connect_timeout_ms: Option<u64>,
+    /// Milliseconds a peer may stay silent before it is presumed dead (default 5000; 0: never).
+    #[arg(long, env = "TERNION_PEER_TIMEOUT_MS")]
+    pub peer_timeout_ms: Option<u64>,
     /// This party's private key file (from `ternion keygen`, mode 0600).
     #[arg(long, env = "TERNION_PRIVATE_KEY_FILE")]
     pub private_key_file: Option<PathBuf>,
@@ -136,6 +142,7 @@ impl ConfigLayer {
             peers: list("TERNION_PEERS"),
             session: var("TERNION_SESSION"),
             connect_timeout_ms: number("TERNION_CONNECT_TIMEOUT_MS")?,
+            peer_timeout_ms: number("TERNION_PEER_TIMEOUT_MS")?,
             private_key_file: var("TERNION_PRIVATE_KEY_FILE").map(PathBuf::from),
             public_keys: list("TERNION_PUBLIC_KEYS"),
             aead: var("TERNION_AEAD"),
@@ -156,6 +163,7 @@ impl ConfigLayer {
             peers: over.peers.or(self.peers),
             session: over.session.or(self.session),
             connect_timeout_ms: over.connect_timeout_ms.or(self.connect_timeout_ms),
+            peer_timeout_ms: over.peer_timeout_ms.or(self.peer_timeout_ms),
             private_key_file: over.private_key_file.or(self.private_key_file),
             public_keys: over.public_keys.or(self.public_keys),
             aead: over.aead.or(self.aead),
@@ -193,6 +201,11 @@ impl ConfigLayer {
             peers,
             session,
             connect_timeout: Duration::from_millis(self.connect_timeout_ms.unwrap_or(30_000)),
+            peer_timeout: match self.peer_timeout_ms {
+                None => Some(DEFAULT_PEER_TIMEOUT),
+                Some(0) => None,
+                Some(ms) => Some(Duration::from_millis(ms)),
+            },
             security,
         })
     }

@@ -13,7 +13,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::ffi::c_char;
 use core::time::Duration;
-use ternion_core::config::parse_switch;
+use ternion_core::config::{parse_switch, DEFAULT_PEER_TIMEOUT};
 use ternion_core::secure::{Aead, KEY_LEN};
 use ternion_core::{Rank, PARTIES};
 
@@ -96,6 +96,8 @@ pub struct PartyConfig {
     pub session: [u8; 16],
     /// How long the links may take to come up.
     pub connect_timeout: Option<Duration>,
+    /// How long a peer may stay silent before it is presumed dead (`None`: forever).
+    pub peer_timeout: Option<Duration>,
     /// Keys or plaintext.
     pub security: Security,
 }
@@ -135,11 +137,22 @@ impl PartyConfig {
             )),
             None => None,
         };
+        let peer_timeout = match var("TERNION_PEER_TIMEOUT_MS") {
+            None => Some(DEFAULT_PEER_TIMEOUT),
+            Some(ms) => match ms
+                .parse()
+                .map_err(|_| "TERNION_PEER_TIMEOUT_MS is not a number")?
+            {
+                0 => None,
+                ms => Some(Duration::from_millis(ms)),
+            },
+        };
         Ok(PartyConfig {
             rank,
             peers,
             session,
             connect_timeout,
+            peer_timeout,
             security: security(rank)?,
         })
     }

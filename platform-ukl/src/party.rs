@@ -190,6 +190,7 @@ impl KernelParty {
         if let Some(timeout) = config.connect_timeout {
             core_config.connect_timeout = timeout;
         }
+        core_config.peer_timeout = config.peer_timeout;
         core_config.secure = match &config.security {
             Security::Keys {
                 private_key,

@@ -26,6 +26,10 @@ pub enum FrameKind {
     Close = 2,
     /// The sender's application aborted the job; `aux` is its exit code.
     Abort = 3,
+    /// The sender is alive. Sent on a link that has been quiet for the
+    /// heartbeat interval, so the peer can tell a silent party from a busy
+    /// one; `aux` acknowledges the frames received so far on the link.
+    Heartbeat = 4,
 }
 
 impl FrameKind {
@@ -34,6 +38,7 @@ impl FrameKind {
             1 => Ok(FrameKind::Data),
             2 => Ok(FrameKind::Close),
             3 => Ok(FrameKind::Abort),
+            4 => Ok(FrameKind::Heartbeat),
             other => Err(WireError::UnknownKind(other)),
         }
     }
@@ -113,7 +118,8 @@ pub struct FrameRepr {
     /// Message tag (zero for control frames).
     pub tag: u32,
     /// Kind-specific: a data frame's whole message length, a close frame's
-    /// reason, an abort frame's exit code (an `i32`, sign-extended).
+    /// reason, an abort frame's exit code (an `i32`, sign-extended), a
+    /// heartbeat's count of frames received.
     pub aux: u64,
 }
 
@@ -142,7 +148,9 @@ impl FrameRepr {
         }
         let consistent = match kind {
             FrameKind::Data => u64::from(repr.len) <= repr.aux,
-            FrameKind::Close | FrameKind::Abort => repr.len == 0 && repr.tag == 0,
+            FrameKind::Close | FrameKind::Abort | FrameKind::Heartbeat => {
+                repr.len == 0 && repr.tag == 0
+            }
         };
         if !consistent {
             return Err(WireError::Inconsistent);
@@ -196,7 +204,14 @@ mod test {
             tag: 0,
             aux: 3,
         };
-        for repr in [DATA, close] {
+        let heartbeat = FrameRepr {
+            kind: FrameKind::Heartbeat,
+            len: 0,
+            seq: 10,
+            tag: 0,
+            aux: 41,
+        };
+        for repr in [DATA, close, heartbeat] {
             assert_eq!(parse(&emitted(repr), 1 << 16), Ok(repr));
         }
     }

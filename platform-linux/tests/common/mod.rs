@@ -43,6 +43,7 @@ pub fn config(rank: u8, peers: &[String; 3]) -> Config {
         peers: peers.clone(),
         session: *b"integration-test",
         connect_timeout: Duration::from_secs(20),
+        peer_timeout: Some(ternion_core::config::DEFAULT_PEER_TIMEOUT),
         security: security(rank),
     }
 }
