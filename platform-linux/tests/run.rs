@@ -156,6 +156,53 @@ fn a_party_that_dies_fails_the_job_naming_it() {
 }
 
 #[test]
+fn a_killed_party_fails_the_job_naming_it() {
+    let out = ternion()
+        .args(["run", "-n", "3", "--", &ring(), "200000"])
+        .env("RING_SIGNAL_RANK", "1")
+        .env("RING_SIGNAL", "KILL")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(!out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("ternion run: rank 1 was killed"),
+        "{stderr}"
+    );
+    // Its connections closed with it: both others name it at once.
+    for rank in [0, 2] {
+        assert!(
+            stderr.contains(&format!("[{rank}] ring: rank {rank} round")),
+            "{stderr}"
+        );
+    }
+    assert!(stderr.contains("link to rank 1"), "{stderr}");
+}
+
+#[test]
+fn a_frozen_party_is_named_at_the_liveness_deadline() {
+    let out = ternion()
+        .args(["run", "-n", "3", "--", &ring(), "200000"])
+        .env("RING_SIGNAL_RANK", "1")
+        .env("RING_SIGNAL", "STOP")
+        .env("TERNION_PEER_TIMEOUT_MS", "1500")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(!out.status.success(), "{stdout}\n{stderr}");
+    // Stopped, rank 1 keeps its connections open and silent: only the
+    // deadline can tell. Rank 0 waits on rank 1 directly; rank 2 waits on
+    // rank 0, or on rank 1 if it got there first.
+    assert!(
+        stderr.contains("[0] ring: rank 0 round")
+            && stderr.contains("link to rank 1: peer sent nothing for 1500 ms"),
+        "{stderr}"
+    );
+    // The launcher ends the frozen party once the others have failed.
+    assert!(stderr.contains("ternion run: stopping rank 1"), "{stderr}");
+}
+
+#[test]
 fn a_party_that_never_comes_is_named() {
     let hosts = hostfile("never", "");
     let keys = keygen(&hosts.with_file_name("keys"));
