@@ -128,20 +128,21 @@ fn run_starts_three_parties_and_prefixes_their_output() {
     }
 }
 
-#[test]
-fn a_party_that_dies_fails_the_job_naming_it() {
+/// Runs the ring example under `ternion run` with `env`, expects the job
+/// to fail, and returns its standard error.
+fn failed_ring_job(rounds: &str, env: &[(&str, &str)]) -> String {
     let out = ternion()
-        .args(["run", "-n", "3", "--", &ring(), "2000"])
-        .env("RING_CRASH_RANK", "1")
+        .args(["run", "-n", "3", "--", &ring(), rounds])
+        .envs(env.iter().copied())
         .output()
         .unwrap();
     let (stdout, stderr) = text(&out);
     assert!(!out.status.success(), "{stdout}\n{stderr}");
-    assert!(
-        stderr.contains("ternion run: rank 1 exited with code 7"),
-        "{stderr}"
-    );
-    // The survivors stop with an error that names rank 1, not a hang.
+    stderr
+}
+
+/// Both survivors stop with an error that names rank 1, not a hang.
+fn assert_survivors_name_rank_1(stderr: &str) {
     for rank in [0, 2] {
         assert!(
             stderr.contains(&format!("[{rank}] ring: rank {rank} round")),
@@ -149,6 +150,16 @@ fn a_party_that_dies_fails_the_job_naming_it() {
         );
     }
     assert!(stderr.contains("link to rank 1"), "{stderr}");
+}
+
+#[test]
+fn a_party_that_dies_fails_the_job_naming_it() {
+    let stderr = failed_ring_job("2000", &[("RING_CRASH_RANK", "1")]);
+    assert!(
+        stderr.contains("ternion run: rank 1 exited with code 7"),
+        "{stderr}"
+    );
+    assert_survivors_name_rank_1(&stderr);
     assert!(
         stderr.contains("job failed with exit code 7; rank 1 was the first to exit"),
         "{stderr}"
@@ -157,39 +168,28 @@ fn a_party_that_dies_fails_the_job_naming_it() {
 
 #[test]
 fn a_killed_party_fails_the_job_naming_it() {
-    let out = ternion()
-        .args(["run", "-n", "3", "--", &ring(), "200000"])
-        .env("RING_SIGNAL_RANK", "1")
-        .env("RING_SIGNAL", "KILL")
-        .output()
-        .unwrap();
-    let (stdout, stderr) = text(&out);
-    assert!(!out.status.success(), "{stdout}\n{stderr}");
+    let stderr = failed_ring_job(
+        "200000",
+        &[("RING_SIGNAL_RANK", "1"), ("RING_SIGNAL", "KILL")],
+    );
     assert!(
         stderr.contains("ternion run: rank 1 was killed"),
         "{stderr}"
     );
     // Its connections closed with it: both others name it at once.
-    for rank in [0, 2] {
-        assert!(
-            stderr.contains(&format!("[{rank}] ring: rank {rank} round")),
-            "{stderr}"
-        );
-    }
-    assert!(stderr.contains("link to rank 1"), "{stderr}");
+    assert_survivors_name_rank_1(&stderr);
 }
 
 #[test]
 fn a_frozen_party_is_named_at_the_liveness_deadline() {
-    let out = ternion()
-        .args(["run", "-n", "3", "--", &ring(), "200000"])
-        .env("RING_SIGNAL_RANK", "1")
-        .env("RING_SIGNAL", "STOP")
-        .env("TERNION_PEER_TIMEOUT_MS", "1500")
-        .output()
-        .unwrap();
-    let (stdout, stderr) = text(&out);
-    assert!(!out.status.success(), "{stdout}\n{stderr}");
+    let stderr = failed_ring_job(
+        "200000",
+        &[
+            ("RING_SIGNAL_RANK", "1"),
+            ("RING_SIGNAL", "STOP"),
+            ("TERNION_PEER_TIMEOUT_MS", "1500"),
+        ],
+    );
     // Stopped, rank 1 keeps its connections open and silent: only the
     // deadline can tell. Rank 0 waits on rank 1 directly; rank 2 waits on
     // rank 0, or on rank 1 if it got there first.
