@@ -14,6 +14,16 @@ pub const MAX_FRAME_PAYLOAD: usize = 4 * 1024 * 1024;
 /// hiccups, short enough that a dead party is named in seconds.
 pub const DEFAULT_PEER_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The peer timeout a `*_PEER_TIMEOUT_MS` setting asks for: the default
+/// when unset, no deadline for 0, else that many milliseconds.
+pub fn peer_timeout_from_ms(ms: Option<u64>) -> Option<Duration> {
+    match ms {
+        None => Some(DEFAULT_PEER_TIMEOUT),
+        Some(0) => None,
+        Some(ms) => Some(Duration::from_millis(ms)),
+    }
+}
+
 /// Settings for one party's endpoint.
 #[derive(Debug, Clone)]
 pub struct EndpointConfig {
@@ -117,6 +127,17 @@ pub fn parse_switch(value: &str) -> Option<bool> {
 #[cfg(test)]
 mod tests {
     use super::parse_switch;
+
+    #[test]
+    fn peer_timeout_settings_mean_default_never_or_milliseconds() {
+        use super::{peer_timeout_from_ms, Duration, DEFAULT_PEER_TIMEOUT};
+        assert_eq!(peer_timeout_from_ms(None), Some(DEFAULT_PEER_TIMEOUT));
+        assert_eq!(peer_timeout_from_ms(Some(0)), None);
+        assert_eq!(
+            peer_timeout_from_ms(Some(1500)),
+            Some(Duration::from_millis(1500))
+        );
+    }
 
     #[test]
     fn switches_read_the_usual_spellings_and_refuse_others() {

@@ -30,7 +30,7 @@ use crate::keys::{parse_key, PrivateKey};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use ternion_core::config::{parse_switch, DEFAULT_PEER_TIMEOUT};
+use ternion_core::config::{parse_switch, peer_timeout_from_ms};
 use ternion_core::secure::{Aead, KEY_LEN};
 use ternion_core::{Rank, PARTIES};
 
@@ -201,11 +201,7 @@ impl ConfigLayer {
             peers,
             session,
             connect_timeout: Duration::from_millis(self.connect_timeout_ms.unwrap_or(30_000)),
-            peer_timeout: match self.peer_timeout_ms {
-                None => Some(DEFAULT_PEER_TIMEOUT),
-                Some(0) => None,
-                Some(ms) => Some(Duration::from_millis(ms)),
-            },
+            peer_timeout: peer_timeout_from_ms(self.peer_timeout_ms),
             security,
         })
     }

@@ -13,7 +13,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::ffi::c_char;
 use core::time::Duration;
-use ternion_core::config::{parse_switch, DEFAULT_PEER_TIMEOUT};
+use ternion_core::config::{parse_switch, peer_timeout_from_ms};
 use ternion_core::secure::{Aead, KEY_LEN};
 use ternion_core::{Rank, PARTIES};
 
@@ -137,16 +137,13 @@ impl PartyConfig {
             )),
             None => None,
         };
-        let peer_timeout = match var("TERNION_PEER_TIMEOUT_MS") {
-            None => Some(DEFAULT_PEER_TIMEOUT),
-            Some(ms) => match ms
-                .parse()
-                .map_err(|_| "TERNION_PEER_TIMEOUT_MS is not a number")?
-            {
-                0 => None,
-                ms => Some(Duration::from_millis(ms)),
-            },
-        };
+        let peer_timeout_ms = var("TERNION_PEER_TIMEOUT_MS")
+            .map(|ms| {
+                ms.parse()
+                    .map_err(|_| "TERNION_PEER_TIMEOUT_MS is not a number")
+            })
+            .transpose()?;
+        let peer_timeout = peer_timeout_from_ms(peer_timeout_ms);
         Ok(PartyConfig {
             rank,
             peers,
