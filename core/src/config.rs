@@ -14,6 +14,11 @@ pub const MAX_FRAME_PAYLOAD: usize = 4 * 1024 * 1024;
 /// hiccups, short enough that a dead party is named in seconds.
 pub const DEFAULT_PEER_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Bytes of unacknowledged frames a link keeps for resume, unless configured
+/// otherwise: several round trips' worth at wide-area bandwidths, and room
+/// for a few of the largest plaintext frames.
+pub const DEFAULT_RESUME_BUFFER: usize = 16 * 1024 * 1024;
+
 /// The peer timeout a `*_PEER_TIMEOUT_MS` setting asks for: the default
 /// when unset, no deadline for 0, else that many milliseconds.
 pub fn peer_timeout_from_ms(ms: Option<u64>) -> Option<Duration> {
@@ -55,6 +60,11 @@ pub struct EndpointConfig {
     ///
     /// [`LinkError::PeerSilent`]: crate::error::LinkError::PeerSilent
     pub peer_timeout: Option<Duration>,
+    /// Bytes of sent frames each link keeps until the peer acknowledges
+    /// them, so a broken connection can be resumed with nothing lost. It
+    /// bounds the data in flight per link: a sender that has this much
+    /// unacknowledged waits. 0 turns resume off (both ends must agree).
+    pub resume_buffer: usize,
     /// Keys for the secure channel. `None` runs links in plaintext, which a
     /// platform must only do on explicit request; a secure party refuses a
     /// plaintext peer.
@@ -76,6 +86,7 @@ impl EndpointConfig {
             handshake_timeout: Duration::from_secs(5),
             heartbeat_interval: Duration::from_secs(1),
             peer_timeout: Some(DEFAULT_PEER_TIMEOUT),
+            resume_buffer: DEFAULT_RESUME_BUFFER,
             secure: None,
         }
     }

@@ -40,12 +40,26 @@ const MAX_EVENTS: usize = 64;
 /// First and largest pause between connection attempts.
 const DIAL_BACKOFF_MIN_US: u64 = 2_000;
 const DIAL_BACKOFF_MAX_US: u64 = 250_000;
+/// Heartbeat intervals without a byte from the peer after which the dialling
+/// side replaces a connection that may be dead without either kernel having
+/// noticed (a cut cable, a lost route): two heartbeats missed, and a third due.
+const STALLED_HEARTBEATS: u32 = 3;
 
 /// Something the platform may want to log or act on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event<A> {
     /// The link to this peer is established.
     LinkUp(Rank),
+    /// The connection to this peer broke; the link is reconnecting and will
+    /// resume where it stopped. Operations on it wait meanwhile.
+    LinkInterrupted {
+        /// The peer.
+        peer: Rank,
+        /// What broke the connection.
+        reason: LinkError,
+    },
+    /// The link to this peer is back on a new connection, nothing lost.
+    LinkResumed(Rank),
     /// The link to this peer failed; operations involving it fail with `reason`.
     LinkFailed {
         /// The peer.
@@ -105,6 +119,9 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
         let me = config.rank;
         let secure = config.secure.is_some();
         config.capabilities.set(Capabilities::ENCRYPTED, secure);
+        config
+            .capabilities
+            .set(Capabilities::RESUME, config.resume_buffer > 0);
         // A sealed frame (header and payload) must fit one record.
         let frame_limit = if secure {
             MAX_SEALED_FRAME - FRAME_HEADER_LEN
@@ -112,8 +129,10 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
             MAX_FRAME_PAYLOAD
         };
         let frame_payload = config.frame_payload.clamp(1, frame_limit);
+        let resume_buffer = config.resume_buffer;
         let links = Rank::ALL.map(|peer| {
-            (peer != me).then(|| Link::new(peer, peer < me, frame_payload, secure, now))
+            (peer != me)
+                .then(|| Link::new(peer, peer < me, frame_payload, secure, resume_buffer, now))
         });
         Endpoint {
             matcher: Matcher::new(config.max_unexpected_messages, config.max_unexpected_bytes),
@@ -210,21 +229,30 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
     pub fn poll_at(&self) -> Option<Instant> {
         let mut at = None;
         let mut unestablished = false;
+        let interval = self.config.heartbeat_interval;
         for link in self.links.iter().flatten() {
+            let silent_at = self.config.peer_timeout.map(|t| link.last_heard + t);
             match link.state {
-                LinkState::Connecting => {
-                    unestablished = true;
-                    if link.dials {
+                LinkState::Connecting | LinkState::Handshaking => {
+                    if link.ever_established {
+                        at = earliest(at, silent_at);
+                    } else {
+                        unestablished = true;
+                    }
+                    if link.state == LinkState::Handshaking {
+                        at = earliest(at, link.handshake_deadline);
+                    } else if link.dials {
                         at = earliest(at, Some(link.next_dial));
                     }
                 }
-                LinkState::Handshaking => {
-                    unestablished = true;
-                    at = earliest(at, link.handshake_deadline);
-                }
                 LinkState::Established | LinkState::Closing if link.socket.is_some() => {
-                    at = earliest(at, Some(link.last_sent + self.config.heartbeat_interval));
-                    let silent_at = self.config.peer_timeout.map(|t| link.last_heard + t);
+                    // A heartbeat already due waits for the socket, not the clock.
+                    if !link.ack_due {
+                        at = earliest(at, Some(link.last_sent + interval));
+                    }
+                    if link.dials && link.replay.is_some() {
+                        at = earliest(at, Some(link.last_heard + interval * STALLED_HEARTBEATS));
+                    }
                     at = earliest(at, silent_at);
                 }
                 _ => {}
@@ -323,7 +351,13 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
             match link.state {
                 LinkState::Established => {
                     link.tx.push_back(OutItem::Close { reason: 0 });
+                    link.close_queued = true;
                     link.state = LinkState::Closing;
+                }
+                // Reconnecting: the close goes out once the link resumes.
+                LinkState::Connecting | LinkState::Handshaking if link.ever_established => {
+                    link.tx.push_back(OutItem::Close { reason: 0 });
+                    link.close_queued = true;
                 }
                 LinkState::Connecting | LinkState::Handshaking => {
                     self.end_link(peer, LinkError::Closed);
@@ -383,6 +417,8 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
         self.events.push_back(event);
     }
 
+    /// Our hello to `peer`, naming the next frame we expect from it (0 on a
+    /// new link), so a resumed connection restarts exactly there.
     fn hello_for(&self, peer: Rank) -> [u8; HELLO_LEN] {
         let mut out = [0u8; HELLO_LEN];
         let repr = HelloRepr {
@@ -390,7 +426,7 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
             session: self.config.session,
             sender: self.config.rank,
             receiver: peer,
-            resume_seq: 0,
+            resume_seq: self.link(peer).map_or(0, Link::frames_received),
         };
         // HELLO_LEN bytes always fit.
         let _ = repr.emit(&mut out);
@@ -404,9 +440,19 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
             };
             let state = link.state;
             let handshake_late = link.handshake_deadline.is_some_and(|d| now >= d);
-            if matches!(state, LinkState::Connecting | LinkState::Handshaking)
-                && now >= self.connect_deadline
-            {
+            let setting_up = matches!(state, LinkState::Connecting | LinkState::Handshaking);
+            let silent_for = self
+                .config
+                .peer_timeout
+                .filter(|&t| now >= link.last_heard + t);
+            if setting_up && link.ever_established {
+                // Reconnecting: the peer timeout bounds the wait.
+                if let Some(timeout) = silent_for {
+                    self.end_link(peer, peer_silent(timeout));
+                } else if state == LinkState::Handshaking && handshake_late {
+                    self.link_error(peer, LinkError::HandshakeTimeout, now);
+                }
+            } else if setting_up && now >= self.connect_deadline {
                 let reason = match (link.setup_refused, state) {
                     (Some(refused), _) => refused,
                     (None, LinkState::Handshaking) => LinkError::HandshakeTimeout,
@@ -429,8 +475,9 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
         }
     }
 
-    /// Sends a heartbeat on every quiet link, and fails the link of a peer
-    /// that has been silent past the peer timeout.
+    /// Sends a heartbeat on every quiet link, replaces a dialled connection
+    /// that has gone quiet (it may be dead without either kernel knowing),
+    /// and fails the link of a peer that has been silent past the peer timeout.
     fn keep_alive(&mut self, now: Instant) {
         let (interval, timeout) = (self.config.heartbeat_interval, self.config.peer_timeout);
         for peer in self.config.rank.others() {
@@ -443,13 +490,18 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
                 continue;
             }
             if let Some(timeout) = timeout.filter(|&t| now >= link.last_heard + t) {
-                let timeout_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
-                self.link_error(peer, LinkError::PeerSilent { timeout_ms }, now);
+                self.link_error(peer, peer_silent(timeout), now);
                 continue;
             }
-            if now >= link.last_sent + interval && link.tx_idle() && !link.sent_close {
-                let acked = link.rx_next_seq;
-                link.tx.push_back(OutItem::Heartbeat { acked });
+            let stalled = now >= link.last_heard + interval * STALLED_HEARTBEATS;
+            if stalled && link.dials && link.replay.is_some() {
+                let quiet = now.saturating_since(link.last_heard);
+                let timeout_ms = u64::try_from(quiet.as_millis()).unwrap_or(u64::MAX);
+                self.begin_reconnect(peer, LinkError::PeerSilent { timeout_ms }, now);
+                continue;
+            }
+            if now >= link.last_sent + interval {
+                link.ack_due = true;
             }
         }
     }
@@ -471,6 +523,11 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
                     link.attach(socket, hello, RxPhase::Hello, now);
                     link.state = LinkState::Handshaking;
                     link.handshake_deadline = Some(now + handshake_timeout);
+                }
+                Err(SocketError::Refused) if link.ever_established => {
+                    // The peer's listening socket is gone: so is the peer.
+                    log::warn!("{peer} refused the reconnection: nobody listens there any more");
+                    self.end_link(peer, LinkError::PeerVanished);
                 }
                 Err(e) => {
                     log::debug!("dialling {peer}: {e}; will retry");
@@ -546,8 +603,16 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
                     }
                     self.reject(conn.socket, reason);
                 }
-                Some(Ok(peer)) => {
+                Some(Ok((peer, resume_seq))) => {
                     let conn = self.pending.swap_remove(i);
+                    if let Some(old) = self.link(peer).and_then(|l| l.socket.as_ref()) {
+                        log::warn!(
+                            "{peer} connected again from {}; dropping its connection from {}",
+                            conn.socket.peer_addr(),
+                            old.peer_addr()
+                        );
+                        self.suspend_connection(peer);
+                    }
                     let hello = self.hello_for(peer);
                     let handshake = match self.start_handshake(peer, false, &conn.hello, &hello) {
                         Ok(h) => h,
@@ -560,6 +625,7 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
                     let Some(link) = self.link_mut(peer) else {
                         continue;
                     };
+                    link.peer_resume_seq = Some(resume_seq);
                     match handshake {
                         Some(h) => {
                             // The secure handshake follows; the link is up when it completes.
@@ -570,10 +636,15 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
                         }
                         None => {
                             link.attach(conn.socket, hello, RxPhase::Header, now);
-                            link.state = LinkState::Established;
-                            link.handshake_deadline = None;
-                            log::info!("link to {peer} established (accepted)");
-                            self.push_event(Event::LinkUp(peer));
+                            if let Err(reason) = self.link_up(peer) {
+                                // Our hello tells the dialler where we stand,
+                                // so it can name the failure too.
+                                if let Some(s) = self.link_mut(peer).and_then(|l| l.socket.as_mut())
+                                {
+                                    let _ = s.write_vectored(&[&hello]);
+                                }
+                                self.end_link(peer, reason);
+                            }
                         }
                     }
                 }
@@ -621,7 +692,7 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
         }
         let finished = handshake.is_finished();
         if !reply.is_empty() {
-            link.queue_raw(reply);
+            link.queue_raw(&reply);
         }
         if !finished {
             return Ok(());
@@ -633,16 +704,46 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
             .into_channel()
             .map_err(|_| LinkError::HandshakeFailed)?;
         link.start_channel(channel);
-        link.state = LinkState::Established;
+        self.link_up(peer)
+    }
+
+    /// The hellos (and the secure handshake) are done: the link is up, or
+    /// resumes where the peer's hello asked.
+    fn link_up(&mut self, peer: Rank) -> Result<(), LinkError> {
+        let Some(link) = self.link_mut(peer) else {
+            return Ok(());
+        };
+        let asked = link.peer_resume_seq.take().unwrap_or(0);
+        link.resume_from(asked)
+            .map_err(|(kept_from, kept_to)| LinkError::CannotResume {
+                asked,
+                kept_from,
+                kept_to,
+            })?;
+        link.state = if link.close_queued {
+            LinkState::Closing
+        } else {
+            LinkState::Established
+        };
         link.handshake_deadline = None;
         link.dial_backoff_us = 0;
-        log::info!("secure link to {peer} established");
-        self.push_event(Event::LinkUp(peer));
+        link.setup_refused = None;
+        let how = if link.secure { "secure link" } else { "link" };
+        if link.ever_established {
+            link.stats.resumes += 1;
+            log::info!("{how} to {peer} resumed from frame {asked}");
+            self.push_event(Event::LinkResumed(peer));
+        } else {
+            link.ever_established = true;
+            log::info!("{how} to {peer} established");
+            self.push_event(Event::LinkUp(peer));
+        }
         Ok(())
     }
 
-    /// Validates the hello of pending connection `i`; returns the peer's rank.
-    fn check_inbound_hello(&self, i: usize) -> Result<Rank, LinkError> {
+    /// Validates the hello of pending connection `i`; returns the peer's
+    /// rank and where it asks to resume.
+    fn check_inbound_hello(&self, i: usize) -> Result<(Rank, u64), LinkError> {
         let view = Hello::new_checked(&self.pending[i].hello[..])?;
         let repr = HelloRepr::parse(&view)?;
         self.check_hello(&repr)?;
@@ -655,10 +756,13 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
                 claimed: repr.sender,
             });
         }
-        if link.state != LinkState::Connecting {
+        // A link that can resume takes a new connection from its peer at
+        // any time: the old one may be dead without our kernel knowing.
+        let reconnecting = link.ever_established && link.replay.is_some();
+        if link.state != LinkState::Connecting && !(reconnecting && link.is_live()) {
             return Err(LinkError::DuplicateRank);
         }
-        Ok(repr.sender)
+        Ok((repr.sender, repr.resume_seq))
     }
 
     fn check_hello(&self, repr: &HelloRepr) -> Result<(), LinkError> {
@@ -696,9 +800,8 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
         if progressed {
             link.last_heard = now;
         }
-        let (mut hello_out, mut close_out) = (false, false);
+        let mut close_out = false;
         let flushed = link.flush(|w| match w {
-            Written::Hello | Written::Handshake => hello_out = true,
             Written::Close => close_out = true,
             Written::Abort => {}
             Written::Data { id, tag, buf, len } => {
@@ -716,14 +819,9 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
                 return true;
             }
         }
-        if hello_out {
-            log::debug!("hello sent to {peer}");
-        }
-        if close_out {
-            link.sent_close = true;
-            if link.peer_closed {
-                self.end_link(peer, LinkError::Closed);
-            }
+        link.sent_close |= close_out;
+        if link.state == LinkState::Closing && link.close_complete() {
+            self.end_link(peer, LinkError::Closed);
         }
         progressed
     }
@@ -904,13 +1002,16 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
             });
         }
         let ours = self.hello_for(peer);
+        if let Some(link) = self.link_mut(peer) {
+            link.peer_resume_seq = Some(repr.resume_seq);
+        }
         if let Some(mut handshake) = self.start_handshake(peer, true, &ours, bytes)? {
             let mut first = Vec::new();
             handshake
                 .write(&mut first)
                 .map_err(|_| LinkError::HandshakeFailed)?;
             if let Some(link) = self.link_mut(peer) {
-                link.queue_raw(first);
+                link.queue_raw(&first);
                 link.handshake = Some(handshake);
                 link.rx_phase = RxPhase::Handshake;
             }
@@ -918,13 +1019,8 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
         }
         if let Some(link) = self.link_mut(peer) {
             link.rx_phase = RxPhase::Header;
-            link.state = LinkState::Established;
-            link.handshake_deadline = None;
-            link.dial_backoff_us = 0;
         }
-        log::info!("link to {peer} established (dialled)");
-        self.push_event(Event::LinkUp(peer));
-        Ok(())
+        self.link_up(peer)
     }
 
     fn on_frame(&mut self, peer: Rank, repr: FrameRepr) -> Result<(), LinkError> {
@@ -937,6 +1033,15 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
         let Some(link) = links[peer.index()].as_mut() else {
             return Ok(());
         };
+        if repr.kind == FrameKind::Heartbeat {
+            // Unnumbered, and allowed between any two frames. It may not
+            // acknowledge frames never sent, nor take an acknowledgement back.
+            if repr.seq != 0 || repr.aux > link.frames_sent() || repr.aux < link.acked_by_peer {
+                return Err(LinkError::UnexpectedFrame);
+            }
+            link.release_acked(repr.aux);
+            return Ok(());
+        }
         if repr.seq != link.rx_next_seq {
             return Err(LinkError::SequenceGap {
                 expected: link.rx_next_seq,
@@ -944,6 +1049,7 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
             });
         }
         link.rx_next_seq += 1;
+        link.count_received(FRAME_HEADER_LEN + repr.len as usize);
         if link.peer_closed {
             return Err(LinkError::UnexpectedFrame);
         }
@@ -978,6 +1084,7 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
                     return Err(LinkError::UnexpectedFrame);
                 }
                 link.inbound = Some(inbound);
+                link.rx_frame_len = repr.len as usize;
                 link.rx_phase = RxPhase::Payload {
                     frame_left: repr.len as usize,
                 };
@@ -987,24 +1094,16 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
                     code: repr.aux as i64 as i32,
                 });
             }
-            FrameKind::Heartbeat => {
-                // It may not interrupt a message, nor acknowledge frames
-                // that were never sent.
-                if link.inbound.is_some() || repr.aux > link.frames_sent() {
-                    return Err(LinkError::UnexpectedFrame);
-                }
-            }
+            FrameKind::Heartbeat => {}
             FrameKind::Close => {
                 if link.inbound.is_some() {
                     return Err(LinkError::UnexpectedFrame);
                 }
                 link.peer_closed = true;
+                // The peer may only finish once it knows its close arrived.
+                link.ack_due |= link.replay.is_some();
                 log::info!("{peer} closed its side of the link");
-                if link.sent_close {
-                    self.end_link(peer, LinkError::Closed);
-                } else {
-                    self.fail_unreachable_receives();
-                }
+                self.fail_unreachable_receives();
             }
         }
         Ok(())
@@ -1111,6 +1210,12 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
             reason,
             LinkError::Socket(_) | LinkError::PeerVanished | LinkError::HandshakeTimeout
         );
+        let broken = matches!(reason, LinkError::Socket(_) | LinkError::PeerVanished);
+        let carrying = matches!(link.state, LinkState::Established | LinkState::Closing);
+        if broken && link.replay.is_some() && carrying && link.eof_error() != LinkError::Closed {
+            self.begin_reconnect(peer, reason, now);
+            return;
+        }
         if !link.dials && link.state == LinkState::Handshaking {
             // An accepted connection that failed its secure handshake is
             // dropped; the link waits for the real peer (hellos are not
@@ -1146,6 +1251,48 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
             reason
         };
         self.end_link(peer, reason);
+    }
+
+    /// The connection under a link that can resume broke: drop it and get a
+    /// new one (dial again, or wait to be dialled). Operations wait; the
+    /// peer timeout bounds how long.
+    fn begin_reconnect(&mut self, peer: Rank, reason: LinkError, now: Instant) {
+        self.suspend_connection(peer);
+        let Some(link) = self.link_mut(peer) else {
+            return;
+        };
+        link.state = LinkState::Connecting;
+        link.handshake_deadline = None;
+        if link.dials {
+            link.dial_backoff_us = 0;
+            link.next_dial = now;
+        }
+        log::warn!("connection to {peer} broke ({reason}); reconnecting to resume the link");
+        self.push_event(Event::LinkInterrupted { peer, reason });
+    }
+
+    /// Drops a link's connection, keeping everything needed to resume it:
+    /// the bytes of a frame that had only partly arrived are taken back
+    /// (its sender writes it again whole).
+    fn suspend_connection(&mut self, peer: Rank) {
+        let Self { links, matcher, .. } = self;
+        let Some(link) = links[peer.index()].as_mut() else {
+            return;
+        };
+        link.detach();
+        link.peer_resume_seq = None;
+        if link.forget_partial_frame() > 0 {
+            if let Some(Inbound {
+                sink: Sink::Unexpected(key),
+                received,
+                ..
+            }) = link.inbound
+            {
+                if let Some(u) = matcher.unexpected_mut(key) {
+                    u.data.truncate(received as usize);
+                }
+            }
+        }
     }
 
     /// Ends the link to `peer` for good, failing every operation that needed it.
@@ -1254,13 +1401,7 @@ fn read_sealed<S: Socket, Tx: AsRef<[u8]>>(
         return Ok(None);
     };
     match socket.read_vectored(&mut [&mut sealed_in[*sealed_in_end..]]) {
-        Ok(0) => {
-            return Err(if link.peer_closed {
-                LinkError::Closed
-            } else {
-                LinkError::PeerVanished
-            })
-        }
+        Ok(0) => return Err(link.eof_error()),
         Ok(n) => {
             *sealed_in_end += n;
             link.stats.bytes_received += n as u64;
@@ -1322,6 +1463,12 @@ fn open_records<S: Socket, Tx: AsRef<[u8]>>(link: &mut Link<S, Tx>) -> Result<us
         link.sealed_in_end = 0;
     }
     Ok(opened)
+}
+
+/// The error for a peer silent for `timeout`.
+fn peer_silent(timeout: Duration) -> LinkError {
+    let timeout_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+    LinkError::PeerSilent { timeout_ms }
 }
 
 /// Backs off exponentially between connection attempts.

@@ -66,6 +66,16 @@ pub enum LinkError {
         /// The timeout that passed, in milliseconds.
         timeout_ms: u64,
     },
+    /// A reconnecting peer asked to resume from a frame this side no longer
+    /// holds (or never sent): it is not the process the link was made with.
+    CannotResume {
+        /// The frame the peer asked to resume from.
+        asked: u64,
+        /// The first frame this side could still send again.
+        kept_from: u64,
+        /// One past the last frame this side has sent.
+        kept_to: u64,
+    },
 }
 
 impl fmt::Display for LinkError {
@@ -105,6 +115,15 @@ impl fmt::Display for LinkError {
             LinkError::PeerSilent { timeout_ms } => write!(
                 f,
                 "peer sent nothing for {timeout_ms} ms (presumed dead or cut off)"
+            ),
+            LinkError::CannotResume {
+                asked,
+                kept_from,
+                kept_to,
+            } => write!(
+                f,
+                "peer asked to resume from frame {asked}, but only frames {kept_from}..{kept_to} \
+                 can be sent again (did it restart?)"
             ),
         }
     }

@@ -21,6 +21,7 @@ mod link;
 pub mod matching;
 pub mod mpc;
 pub mod rank;
+mod replay;
 pub mod request;
 pub mod secure;
 pub mod socket;

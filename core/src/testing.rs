@@ -6,7 +6,7 @@
 use crate::rank::{Rank, PARTIES};
 use crate::socket::{Network, Socket, SocketError};
 use alloc::collections::VecDeque;
-use alloc::rc::Rc;
+use alloc::rc::{Rc, Weak};
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
@@ -143,6 +143,16 @@ pub struct Switchboard {
     capacity: usize,
     /// Every byte written on any connection, in order, for wire inspection.
     wire: Rc<RefCell<Vec<u8>>>,
+    /// Every connection made, so a test can cut them.
+    connections: Vec<Connection>,
+}
+
+/// Both directions of one connection, and who dialled whom.
+#[derive(Debug)]
+struct Connection {
+    dialler: Rank,
+    acceptor: Rank,
+    pipes: [Weak<RefCell<Pipe>>; 2],
 }
 
 /// One party's view of a [`Switchboard`].
@@ -175,6 +185,26 @@ impl MemNetwork {
         self.board.borrow_mut().listening[self.me.index()] = on;
     }
 
+    /// Breaks every open connection between this party and `other`, as a
+    /// failed route would: bytes in flight are lost, and each end sees the
+    /// connection closed (end-of-stream on reads, a reset on writes).
+    pub fn cut(&self, other: Rank) {
+        let mut board = self.board.borrow_mut();
+        board.connections.retain(|c| {
+            let ends = (c.dialler, c.acceptor);
+            let ours = ends == (self.me, other) || ends == (other, self.me);
+            if ours {
+                for pipe in c.pipes.iter().filter_map(Weak::upgrade) {
+                    let mut pipe = pipe.borrow_mut();
+                    pipe.bytes.clear();
+                    pipe.writer_closed = true;
+                    pipe.reader_closed = true;
+                }
+            }
+            !ours && c.pipes.iter().any(|p| p.strong_count() > 0)
+        });
+    }
+
     /// Opens a raw connection to `to` as a stranger would, returning our end.
     pub fn dial_raw(&self, to: Rank) -> Option<MemSocket> {
         let mut board = self.board.borrow_mut();
@@ -186,6 +216,12 @@ impl MemNetwork {
         theirs.label = 200 + self.me.index() as u32;
         ours.tap = Some(board.wire.clone());
         theirs.tap = Some(board.wire.clone());
+        let pipes = [Rc::downgrade(&ours.incoming), Rc::downgrade(&ours.outgoing)];
+        board.connections.push(Connection {
+            dialler: self.me,
+            acceptor: to,
+            pipes,
+        });
         board.backlog[to.index()].push_back(theirs);
         Some(ours)
     }

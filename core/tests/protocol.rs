@@ -1,105 +1,17 @@
 //! Whole-protocol tests: three endpoints in one thread over in-memory
 //! sockets, stepped with a simulated clock. Fully deterministic.
 
+mod common;
+
+use common::{events, r, secure, Ep, Trio, SESSION};
 use ternion_core::socket::{Network, Socket};
-use ternion_core::testing::{MemNetwork, MemSocket};
+use ternion_core::testing::MemSocket;
 use ternion_core::wire::{
     Capabilities, FrameKind, FrameRepr, HelloRepr, FRAME_HEADER_LEN, HELLO_LEN,
 };
 use ternion_core::{
-    Buffer, Completion, Duration, Endpoint, EndpointConfig, Error, Event, Instant, LinkError,
-    LinkState, Rank, RequestId, Source, TagFilter,
+    Buffer, Duration, Error, Event, LinkError, LinkState, RequestId, Source, TagFilter,
 };
-
-type Ep = Endpoint<MemSocket, Vec<u8>, Vec<u8>>;
-
-const SESSION: [u8; 16] = *b"ternion-test-ses";
-
-fn r(i: u8) -> Rank {
-    Rank::new(i).unwrap()
-}
-
-/// Three endpoints, their networks and a simulated clock.
-struct Trio {
-    eps: Vec<Option<Ep>>,
-    nets: [MemNetwork; 3],
-    now: Instant,
-}
-
-impl Trio {
-    fn with_config(capacity: usize, tweak: impl Fn(&mut EndpointConfig)) -> Trio {
-        let nets = MemNetwork::three(capacity);
-        for n in &nets {
-            n.listen(true);
-        }
-        let now = Instant::from_micros(1);
-        let eps = Rank::ALL
-            .iter()
-            .map(|&rank| {
-                let mut cfg = EndpointConfig::new(rank, SESSION);
-                tweak(&mut cfg);
-                Some(Endpoint::new(cfg, now))
-            })
-            .collect();
-        Trio { eps, nets, now }
-    }
-
-    fn new() -> Trio {
-        Trio::with_config(1 << 16, |_| {})
-    }
-
-    fn ep(&mut self, i: u8) -> &mut Ep {
-        self.eps[i as usize].as_mut().unwrap()
-    }
-
-    /// Polls every endpoint once; advances the clock 1 ms if nothing moved.
-    fn step(&mut self) -> bool {
-        let mut progressed = false;
-        for (ep, net) in self.eps.iter_mut().zip(self.nets.iter_mut()) {
-            if let Some(ep) = ep {
-                progressed |= ep.poll(net, self.now);
-            }
-        }
-        if !progressed {
-            self.now = self.now + Duration::from_millis(1);
-        }
-        progressed
-    }
-
-    fn run_until(&mut self, mut done: impl FnMut(&mut Trio) -> bool) {
-        for _ in 0..200_000 {
-            if done(self) {
-                return;
-            }
-            self.step();
-        }
-        panic!("condition not reached");
-    }
-
-    fn established() -> Trio {
-        let mut t = Trio::new();
-        t.run_until(|t| (0..3).all(|i| t.ep(i).is_established()));
-        t
-    }
-
-    fn wait(&mut self, i: u8, id: RequestId) -> Completion<Vec<u8>, Vec<u8>> {
-        self.run_until(|t| t.ep(i).is_complete(id) == Ok(true));
-        self.ep(i).take(id).unwrap().unwrap()
-    }
-
-    fn recv_bytes(&mut self, i: u8, id: RequestId) -> (Vec<u8>, u64) {
-        let done = self.wait(i, id);
-        let status = done.result.expect("receive failed");
-        match done.buffer {
-            Buffer::Recv(b) => (b, status.len),
-            Buffer::Send(_) => panic!("not a receive"),
-        }
-    }
-}
-
-fn events(ep: &mut Ep) -> Vec<Event<u32>> {
-    std::iter::from_fn(|| ep.poll_event()).collect()
-}
 
 #[test]
 fn links_come_up_in_any_start_order() {
@@ -337,32 +249,38 @@ fn a_peer_that_never_comes_is_named() {
     assert_eq!(t.ep(0).link_state(r(1)), Some(LinkState::Established));
 }
 
+/// A party that is gone for good: its dialling peers find nobody listening
+/// when they try to resume, and fail at once, naming it.
 #[test]
 fn a_vanished_peer_fails_pending_operations_and_spares_the_other_link() {
     let mut t = Trio::established();
-    let from2 = t
-        .ep(0)
-        .irecv(Source::Rank(r(2)), TagFilter::Tag(0), vec![0; 1])
+    let from0 = t
+        .ep(2)
+        .irecv(Source::Rank(r(0)), TagFilter::Tag(0), vec![0; 1])
         .unwrap();
-    t.eps[2] = None; // dropping the endpoint drops its sockets without a close frame
-    let done = t.wait(0, from2);
-    assert_eq!(
-        done.result.unwrap_err(),
-        Error::Link {
-            peer: r(2),
-            reason: LinkError::PeerVanished
-        }
-    );
-    assert!(events(t.ep(0)).contains(&Event::LinkFailed {
-        peer: r(2),
+    // Dropping the endpoint drops its sockets without a close frame.
+    t.eps[0] = None;
+    t.nets[0].listen(false);
+    let done = t.wait(2, from0);
+    let vanished = Error::Link {
+        peer: r(0),
+        reason: LinkError::PeerVanished,
+    };
+    assert_eq!(done.result.unwrap_err(), vanished);
+    let seen = events(t.ep(2));
+    assert!(seen
+        .iter()
+        .any(|e| matches!(e, Event::LinkInterrupted { peer, .. } if *peer == r(0))));
+    assert!(seen.contains(&Event::LinkFailed {
+        peer: r(0),
         reason: LinkError::PeerVanished
     }));
     let id = t
-        .ep(0)
+        .ep(2)
         .irecv(Source::Rank(r(1)), TagFilter::Tag(0), vec![0; 1])
         .unwrap();
-    t.ep(1).isend(r(0), 0, vec![1]).unwrap();
-    assert_eq!(t.recv_bytes(0, id).0, vec![1]);
+    t.ep(1).isend(r(2), 0, vec![1]).unwrap();
+    assert_eq!(t.recv_bytes(2, id).0, vec![1]);
 }
 
 #[test]
@@ -499,7 +417,7 @@ fn the_unexpected_queue_is_bounded() {
 fn hello(sender: u8, receiver: u8, session: [u8; 16]) -> [u8; HELLO_LEN] {
     let mut b = [0; HELLO_LEN];
     HelloRepr {
-        capabilities: Capabilities::empty(),
+        capabilities: Capabilities::RESUME,
         session,
         sender: r(sender),
         receiver: r(receiver),
@@ -552,12 +470,20 @@ fn assert_job_still_works(t: &mut Trio) {
 
 #[test]
 fn strangers_are_refused_with_a_reason_and_the_job_continues() {
-    let mut t = Trio::established();
+    // Without resume, a second connection claiming a live rank is refused;
+    // with it, see `a_stranger_claiming_a_live_rank_only_costs_a_reconnect`.
+    let mut t = Trio::with_config(1 << 16, |cfg| cfg.resume_buffer = 0);
+    t.run_until(|t| (0..3).all(|i| t.ep(i).is_established()));
     let garbage: Vec<u8> = (0..HELLO_LEN as u8).map(|i| i.wrapping_mul(37)).collect();
     assert!(matches!(
         stranger_sends(&mut t, 1, &garbage),
         LinkError::Malformed(_)
     ));
+    let plain_hello = |sender, receiver, session| {
+        let mut h = hello(sender, receiver, session);
+        h[7] = 0; // no RESUME capability
+        h
+    };
 
     let mut wrong_version = hello(1, 0, SESSION);
     wrong_version[5] = 9;
@@ -571,7 +497,7 @@ fn strangers_are_refused_with_a_reason_and_the_job_continues() {
         LinkError::WrongSession
     );
     assert_eq!(
-        stranger_sends(&mut t, 1, &hello(1, 0, SESSION)),
+        stranger_sends(&mut t, 1, &plain_hello(1, 0, SESSION)),
         LinkError::DuplicateRank
     );
     assert_eq!(
@@ -668,23 +594,42 @@ fn misbehaving_peers_fail_their_link_only() {
         pending_receive_fails_with(&garbage),
         LinkError::Malformed(_)
     ));
-    // A frame cut short by the connection closing.
-    let mut cut = data(0, 100, 100).to_vec();
-    cut.extend_from_slice(&[1; 40]);
+}
+
+/// A frame cut short by a broken connection is taken back: the peer
+/// reconnects, sends it again whole, and the message arrives intact.
+#[test]
+fn a_frame_cut_short_is_received_whole_after_a_reconnect() {
+    let payload: Vec<u8> = (0..100).collect();
+    let header = frame(FrameRepr {
+        kind: FrameKind::Data,
+        len: 100,
+        seq: 0,
+        tag: 0,
+        aux: 100,
+    });
+    let mut cut = header.to_vec();
+    cut.extend_from_slice(&[0xee; 40]);
     let (mut t, mut sock) = impostor_rank2(&cut);
     let id = t
         .ep(0)
         .irecv(Source::Rank(r(2)), TagFilter::Any, vec![0; 100])
         .unwrap();
+    // The hello is read before the link exists; the cut frame's 72 bytes arrive on it.
+    t.run_until(|t| t.ep(0).stats(r(2)).bytes_received == 72);
     sock.close();
-    let done = t.wait(0, id);
-    assert_eq!(
-        done.result.unwrap_err(),
-        Error::Link {
-            peer: r(2),
-            reason: LinkError::PeerVanished
-        }
-    );
+    t.run_until(|t| t.ep(0).link_state(r(2)) == Some(LinkState::Connecting));
+    let mut again = t.nets[2].clone().connect(r(0)).unwrap();
+    again.inject(&hello(2, 0, SESSION));
+    again.inject(&header);
+    again.inject(&payload);
+    assert_eq!(t.recv_bytes(0, id).0, payload);
+    assert_eq!(t.ep(0).stats(r(2)).resumes, 1);
+    // Rank 0's hello asked for frame 0 again: the cut one did not count.
+    let mut reply = [0u8; HELLO_LEN];
+    assert_eq!(again.read_vectored(&mut [&mut reply]), Ok(HELLO_LEN));
+    let view = ternion_core::wire::Hello::new_checked(&reply[..]).unwrap();
+    assert_eq!(HelloRepr::parse(&view).unwrap().resume_seq, 0);
 }
 
 #[test]
@@ -840,21 +785,6 @@ fn an_abort_reaches_both_peers_with_its_code() {
 }
 
 // ---- The secure channel ----
-
-use ternion_core::secure::{public_key, Aead, SecureConfig};
-
-const PRIVATE_KEYS: [[u8; 32]; 3] = [[11; 32], [22; 32], [33; 32]];
-
-/// Gives each party its key and everyone's public keys.
-fn secure(cfg: &mut EndpointConfig) {
-    cfg.secure = Some(SecureConfig {
-        private_key: PRIVATE_KEYS[cfg.rank.index()],
-        public_keys: PRIVATE_KEYS.map(|k| public_key(&k)),
-        aead: Aead::AesGcm,
-        seed: [cfg.rank.index() as u8 + 7; 32],
-        ciphers: None,
-    });
-}
 
 fn secure_trio(capacity: usize) -> Trio {
     let mut t = Trio::with_config(capacity, secure);

@@ -7,6 +7,7 @@
 //! session = "00112233445566778899aabbccddeeff"                   # optional
 //! connect_timeout_ms = 30000                                     # optional
 //! peer_timeout_ms = 5000      # optional: a silent peer is presumed dead (0: never)
+//! resume_buffer_bytes = 16777216  # optional: unacknowledged bytes kept per link to resume (0: off)
 //! ```
 //!
 //! Links are encrypted and mutually authenticated unless plaintext is asked
@@ -21,7 +22,8 @@
 //!
 //! The environment variables are those `ternion run` sets: `TERNION_RANK`,
 //! `TERNION_PEERS` (comma-separated, rank 0 first), `TERNION_SESSION`,
-//! `TERNION_CONNECT_TIMEOUT_MS`, `TERNION_PEER_TIMEOUT_MS`, `TERNION_PRIVATE_KEY_FILE`,
+//! `TERNION_CONNECT_TIMEOUT_MS`, `TERNION_PEER_TIMEOUT_MS`, `TERNION_RESUME_BUFFER_BYTES`,
+//! `TERNION_PRIVATE_KEY_FILE`,
 //! `TERNION_PUBLIC_KEYS` (comma-separated), `TERNION_AEAD`,
 //! `TERNION_INSECURE_PLAINTEXT`, and `TERNION_CONFIG` naming a TOML file.
 
@@ -30,7 +32,7 @@ use crate::keys::{parse_key, PrivateKey};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use ternion_core::config::{parse_switch, peer_timeout_from_ms};
+use ternion_core::config::{parse_switch, peer_timeout_from_ms, DEFAULT_RESUME_BUFFER};
 use ternion_core::secure::{Aead, KEY_LEN};
 use ternion_core::{Rank, PARTIES};
 
@@ -47,6 +49,9 @@ pub struct Config {
     pub connect_timeout: Duration,
     /// How long a peer may send nothing before it is presumed dead (`None`: forever).
     pub peer_timeout: Option<Duration>,
+    /// Bytes of unacknowledged frames each link keeps to resume a broken
+    /// connection (0: links cannot resume; all parties must agree).
+    pub resume_buffer: usize,
     /// Keys for the secure channel, or plaintext on explicit request.
     pub security: Security,
 }
@@ -86,6 +91,9 @@ pub struct ConfigLayer {
     /// Milliseconds a peer may stay silent before it is presumed dead (default 5000; 0: never).
     #[arg(long, env = "TERNION_PEER_TIMEOUT_MS")]
     pub peer_timeout_ms: Option<u64>,
+    /// Bytes of unacknowledged frames each link keeps to resume a broken connection (default 16 MiB; 0: off).
+    #[arg(long, env = "TERNION_RESUME_BUFFER_BYTES")]
+    pub resume_buffer_bytes: Option<u64>,
     /// This party's private key file (from `ternion keygen`, mode 0600).
     #[arg(long, env = "TERNION_PRIVATE_KEY_FILE")]
     pub private_key_file: Option<PathBuf>,
@@ -143,6 +151,7 @@ impl ConfigLayer {
             session: var("TERNION_SESSION"),
             connect_timeout_ms: number("TERNION_CONNECT_TIMEOUT_MS")?,
             peer_timeout_ms: number("TERNION_PEER_TIMEOUT_MS")?,
+            resume_buffer_bytes: number("TERNION_RESUME_BUFFER_BYTES")?,
             private_key_file: var("TERNION_PRIVATE_KEY_FILE").map(PathBuf::from),
             public_keys: list("TERNION_PUBLIC_KEYS"),
             aead: var("TERNION_AEAD"),
@@ -164,6 +173,7 @@ impl ConfigLayer {
             session: over.session.or(self.session),
             connect_timeout_ms: over.connect_timeout_ms.or(self.connect_timeout_ms),
             peer_timeout_ms: over.peer_timeout_ms.or(self.peer_timeout_ms),
+            resume_buffer_bytes: over.resume_buffer_bytes.or(self.resume_buffer_bytes),
             private_key_file: over.private_key_file.or(self.private_key_file),
             public_keys: over.public_keys.or(self.public_keys),
             aead: over.aead.or(self.aead),
@@ -202,6 +212,9 @@ impl ConfigLayer {
             session,
             connect_timeout: Duration::from_millis(self.connect_timeout_ms.unwrap_or(30_000)),
             peer_timeout: peer_timeout_from_ms(self.peer_timeout_ms),
+            resume_buffer: self.resume_buffer_bytes.map_or(DEFAULT_RESUME_BUFFER, |b| {
+                usize::try_from(b).unwrap_or(usize::MAX)
+            }),
             security,
         })
     }

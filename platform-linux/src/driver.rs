@@ -118,8 +118,8 @@ fn log_event(event: &Event<std::net::SocketAddr>) {
         Event::LinkUp(peer) => log::info!("link to {peer} is up"),
         Event::LinkClosed(peer) => log::info!("link to {peer} closed"),
         Event::LinkFailed { peer, reason } => log::error!("link to {peer} failed: {reason}"),
-        // The core has already logged the refusal, with its details.
-        Event::Rejected { .. } => {}
+        // The core has already logged these, with their details.
+        Event::Rejected { .. } | Event::LinkInterrupted { .. } | Event::LinkResumed(_) => {}
     }
 }
 

@@ -91,6 +91,7 @@ impl Party {
         let mut core_config = EndpointConfig::new(config.rank, config.session);
         core_config.connect_timeout = config.connect_timeout;
         core_config.peer_timeout = config.peer_timeout;
+        core_config.resume_buffer = config.resume_buffer;
         core_config.secure = match &config.security {
             Security::Keys {
                 private_key,

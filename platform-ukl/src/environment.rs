@@ -13,7 +13,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::ffi::c_char;
 use core::time::Duration;
-use ternion_core::config::{parse_switch, peer_timeout_from_ms};
+use ternion_core::config::{parse_switch, peer_timeout_from_ms, DEFAULT_RESUME_BUFFER};
 use ternion_core::secure::{Aead, KEY_LEN};
 use ternion_core::{Rank, PARTIES};
 
@@ -98,6 +98,8 @@ pub struct PartyConfig {
     pub connect_timeout: Option<Duration>,
     /// How long a peer may stay silent before it is presumed dead (`None`: forever).
     pub peer_timeout: Option<Duration>,
+    /// Bytes of unacknowledged frames each link keeps to resume (0: off).
+    pub resume_buffer: usize,
     /// Keys or plaintext.
     pub security: Security,
 }
@@ -144,12 +146,19 @@ impl PartyConfig {
             })
             .transpose()?;
         let peer_timeout = peer_timeout_from_ms(peer_timeout_ms);
+        let resume_buffer = match var("TERNION_RESUME_BUFFER_BYTES") {
+            Some(bytes) => bytes
+                .parse()
+                .map_err(|_| "TERNION_RESUME_BUFFER_BYTES is not a number")?,
+            None => DEFAULT_RESUME_BUFFER,
+        };
         Ok(PartyConfig {
             rank,
             peers,
             session,
             connect_timeout,
             peer_timeout,
+            resume_buffer,
             security: security(rank)?,
         })
     }

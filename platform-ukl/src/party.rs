@@ -191,6 +191,7 @@ impl KernelParty {
             core_config.connect_timeout = timeout;
         }
         core_config.peer_timeout = config.peer_timeout;
+        core_config.resume_buffer = config.resume_buffer;
         core_config.secure = match &config.security {
             Security::Keys {
                 private_key,
