@@ -511,6 +511,10 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
         for peer in self.config.rank.others() {
             let hello = self.hello_for(peer);
             let handshake_timeout = self.config.handshake_timeout;
+            // A reconnection tries again soon: a connection attempt begun
+            // while the route was down may not see it come back for seconds
+            // (TCP's own retries back off), and the peer timeout is running.
+            let reconnect_timeout = handshake_timeout.min(self.config.heartbeat_interval / 2);
             let Some(link) = self.link_mut(peer) else {
                 continue;
             };
@@ -522,12 +526,15 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
                 Ok(socket) => {
                     link.attach(socket, hello, RxPhase::Hello, now);
                     link.state = LinkState::Handshaking;
-                    link.handshake_deadline = Some(now + handshake_timeout);
+                    let timeout = if link.ever_established {
+                        reconnect_timeout
+                    } else {
+                        handshake_timeout
+                    };
+                    link.handshake_deadline = Some(now + timeout);
                 }
                 Err(SocketError::Refused) if link.ever_established => {
-                    // The peer's listening socket is gone: so is the peer.
-                    log::warn!("{peer} refused the reconnection: nobody listens there any more");
-                    self.end_link(peer, LinkError::PeerVanished);
+                    self.peer_gone(peer);
                 }
                 Err(e) => {
                     log::debug!("dialling {peer}: {e}; will retry");
@@ -1230,6 +1237,14 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
             }
             return;
         }
+        if link.dials
+            && link.state == LinkState::Handshaking
+            && link.ever_established
+            && reason == LinkError::Socket(SocketError::Refused)
+        {
+            self.peer_gone(peer);
+            return;
+        }
         if link.dials && link.state == LinkState::Handshaking && retryable {
             if link.handshake.is_some() {
                 // Closed on us mid-handshake: the acceptor refused our key.
@@ -1269,6 +1284,13 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
         }
         log::warn!("connection to {peer} broke ({reason}); reconnecting to resume the link");
         self.push_event(Event::LinkInterrupted { peer, reason });
+    }
+
+    /// A reconnection was refused: nothing listens at the peer's address any
+    /// more, so the peer process is gone.
+    fn peer_gone(&mut self, peer: Rank) {
+        log::warn!("{peer} refused the reconnection: nobody listens there any more");
+        self.end_link(peer, LinkError::PeerVanished);
     }
 
     /// Drops a link's connection, keeping everything needed to resume it:
