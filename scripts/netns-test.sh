@@ -20,7 +20,8 @@
 #     rank with 7, truncate must end every rank with the same non-zero code
 #     and rank 0 must report the truncation.
 #  3. link cut: ring_exchange on the direct path while rank 1's interface is
-#     down for 2 s mid-exchange; the job must finish with the same results.
+#     down for 2 s (TERNION_CUT_SECONDS) mid-exchange; the job must finish
+#     with the same results.
 #  4. wan:      the programs again over a 20 ms (+0..5 ms jitter) one-way
 #     delay: `tc netem` if the kernel has it, else scripts/netns/delay_proxy.py
 #     in the bridge namespace, placed in the path through each rank's
@@ -78,8 +79,10 @@ CUT_RANK=1
 # TERNION_PEER_TIMEOUT_MS; heartbeats go every second).  TCP resends a lost
 # segment at +0.2, 0.6, 1.4, 3.0 s (RTO 200 ms on this LAN), so after a 2 s
 # outage data flows again about 3 s after the first loss and no peer is
-# silent for more than about 4 s: the defaults must ride it out.
-CUT_SECONDS=2
+# silent for more than about 4 s: the defaults must ride it out.  Longer
+# cuts outlast TCP's own recovery: the dialling ranks then replace the
+# silent connections and the links resume (4 s passes with the defaults).
+CUT_SECONDS=${TERNION_CUT_SECONDS:-2}
 # How long after every rank has opened its output file (right after
 # MPI_Init, i.e. once all links are up) the link goes down.  ring_exchange
 # takes 1.5-3 s here, so 0.3 s is well inside its exchanges (the check

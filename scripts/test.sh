@@ -15,6 +15,7 @@ command -v cc >/dev/null 2>&1 || missing+=(gcc)
 command -v c++ >/dev/null 2>&1 || missing+=(g++)
 command -v cmake >/dev/null 2>&1 || missing+=(cmake)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
@@ -48,6 +49,9 @@ tests/c/run.sh
 
 step "MPI conformance: the same programs on OpenMPI and on ternion, byte-identical results (tests/mpi)"
 tests/mpi/run.sh differential
+
+step "three hosts: the conformance programs in three network namespaces, through a link cut and over a 20 ms path"
+scripts/netns-test.sh --quick
 
 step "benchmark smoke run (quick mode, no thresholds)"
 scripts/bench.sh --quick
