@@ -11,4 +11,6 @@ pub struct LinkStats {
     pub messages_sent: u64,
     /// Application messages received in full.
     pub messages_received: u64,
+    /// Times the link was re-established after its connection broke.
+    pub resumes: u64,
 }
