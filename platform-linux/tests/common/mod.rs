@@ -1,6 +1,8 @@
 //! Starting three parties as threads of the test process, on loopback.
 #![allow(dead_code)] // each test binary uses its own subset of these helpers
 
+pub mod cutting_proxy;
+
 use std::net::TcpListener;
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
