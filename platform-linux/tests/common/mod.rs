@@ -1,6 +1,7 @@
 //! Starting three parties as threads of the test process, on loopback.
 #![allow(dead_code)] // each test binary uses its own subset of these helpers
 
+pub mod checked_traffic;
 pub mod cutting_proxy;
 
 use std::net::TcpListener;
