@@ -14,7 +14,7 @@ mod common;
 
 use common::checked_traffic::{run_round, Buffers, Tally, Traffic, TrafficError, XorShift};
 use common::cutting_proxy::CuttingProxy;
-use common::{config, free_peers, plaintext_config};
+use common::{close_all, config, connect_all, free_peers, plaintext_config};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
@@ -73,26 +73,15 @@ impl Job {
     fn start(make: fn(u8, &[String; 3]) -> Config) -> Job {
         let peers = free_peers();
         let proxy = CuttingProxy::start(peers[0].parse().unwrap()).unwrap();
-        let connecting: Vec<_> = (0..3u8)
-            .map(|r| {
-                let mut cfg = make(r, &peers);
-                if r == 1 {
-                    cfg.peers[0] = proxy.addr().to_string();
-                }
-                std::thread::spawn(move || Party::connect(&cfg).map(Arc::new))
-            })
-            .collect();
-        let parties: Vec<Arc<Party>> = connecting
-            .into_iter()
-            .enumerate()
-            .map(|(r, t)| {
-                t.join()
-                    .unwrap()
-                    .unwrap_or_else(|e| panic!("rank {r} cannot connect: {e}"))
-            })
-            .collect();
+        let configs = [0, 1, 2].map(|r| {
+            let mut cfg = make(r, &peers);
+            if r == 1 {
+                cfg.peers[0] = proxy.addr().to_string();
+            }
+            cfg
+        });
         Job {
-            parties: parties.try_into().unwrap_or_else(|_| unreachable!()),
+            parties: connect_all(configs).map(Arc::new),
             proxy,
         }
     }
@@ -140,19 +129,10 @@ impl Job {
 
     /// Closes all three parties together (each waits for the others' close frames).
     fn close(self) {
-        let closing: Vec<_> = self
-            .parties
-            .into_iter()
-            .map(|p| {
-                let p = Arc::into_inner(p).expect("the traffic threads are done");
-                std::thread::spawn(move || p.close())
-            })
-            .collect();
-        for (r, c) in closing.into_iter().enumerate() {
-            c.join()
-                .unwrap()
-                .unwrap_or_else(|e| panic!("rank {r} cannot close: {e}"));
-        }
+        close_all(
+            self.parties
+                .map(|p| Arc::into_inner(p).expect("the traffic threads are done")),
+        );
     }
 }
 
