@@ -3,6 +3,7 @@
 
 pub mod checked_traffic;
 pub mod cutting_proxy;
+pub mod memory;
 
 use std::net::TcpListener;
 use std::sync::{Mutex, OnceLock};
