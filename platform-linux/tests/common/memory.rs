@@ -8,7 +8,9 @@
 pub struct Resident {
     /// Resident now (`VmRSS`).
     pub now_kib: u64,
-    /// The most ever resident (`VmHWM`, the high-water mark).
+    /// The most ever resident (`VmHWM`, the high-water mark). The kernel
+    /// records it only when it is about to unmap pages, so it can lag
+    /// behind a `VmRSS` read earlier.
     pub peak_kib: u64,
 }
 
