@@ -39,8 +39,8 @@ fn rank(i: u8) -> Rank {
     Rank::new(i).unwrap()
 }
 
-/// A seed that differs from run to run, printed so a failing run's traffic
-/// can be replayed.
+/// A seed that differs from run to run, printed (cargo shows it for a
+/// failing test) so that a failure's traffic can be reproduced by fixing it.
 fn fresh_seed() -> u64 {
     let nanos = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
