@@ -38,9 +38,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
-use ternion::config::Security;
+use ternion::config::{format_session, Security};
 use ternion::keys::PrivateKey;
-use ternion::{Config, Party, Rank};
+use ternion::{ConfigLayer, Party, Rank};
 use ternion_core::secure::Aead;
 
 /// Soak test of three local parties whose connections are cut at random.
@@ -213,32 +213,33 @@ fn connect(args: &Args) -> Result<([Arc<Party>; 3], Vec<ProxiedLink>), String> {
         .collect::<ternion::Result<Vec<_>>>()
         .map_err(|e| format!("cannot make keys: {e}"))?;
     let public_keys = [0, 1, 2].map(|r| keys[r].public());
-    let connecting: Vec<JoinHandle<ternion::Result<Party>>> = (0..3u8)
-        .map(|r| {
-            let mut peers = addrs.clone();
-            for link in links.iter().filter(|l| l.dialler == rank(r)) {
-                peers[link.acceptor.index()] = link.proxy.addr().to_string();
-            }
-            let security = if args.insecure_plaintext {
-                Security::Plaintext
-            } else {
-                Security::Keys {
-                    private_key: keys[usize::from(r)].clone(),
-                    public_keys,
-                    aead: Aead::AesGcm,
-                }
+    let mut connecting: Vec<JoinHandle<ternion::Result<Party>>> = Vec::new();
+    for r in 0..3u8 {
+        let mut peers = addrs.to_vec();
+        for link in links.iter().filter(|l| l.dialler == rank(r)) {
+            peers[link.acceptor.index()] = link.proxy.addr().to_string();
+        }
+        // Every setting not named here takes the library's default, as with
+        // a configuration file. Secure links would need key files there; the
+        // keys here stay in memory, so they are put in afterwards.
+        let mut config = ConfigLayer {
+            rank: Some(r),
+            peers: Some(peers),
+            session: Some(format_session(&SESSION)),
+            insecure_plaintext: Some(true),
+            ..ConfigLayer::default()
+        }
+        .finish()
+        .map_err(|e| format!("rank {r}'s configuration: {e}"))?;
+        if !args.insecure_plaintext {
+            config.security = Security::Keys {
+                private_key: keys[usize::from(r)].clone(),
+                public_keys,
+                aead: Aead::AesGcm,
             };
-            let config = Config {
-                rank: rank(r),
-                peers,
-                session: SESSION,
-                connect_timeout: Duration::from_secs(30),
-                peer_timeout: Some(ternion_core::config::DEFAULT_PEER_TIMEOUT),
-                security,
-            };
-            std::thread::spawn(move || Party::connect(&config))
-        })
-        .collect();
+        }
+        connecting.push(std::thread::spawn(move || Party::connect(&config)));
+    }
     let mut parties = Vec::new();
     for (r, c) in connecting.into_iter().enumerate() {
         let party = c
