@@ -1,6 +1,10 @@
 //! Starting three parties as threads of the test process, on loopback.
 #![allow(dead_code)] // each test binary uses its own subset of these helpers
 
+pub mod checked_traffic;
+pub mod cutting_proxy;
+pub mod memory;
+
 use std::net::TcpListener;
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
@@ -73,6 +77,27 @@ pub fn three<T: Send + 'static>(body: impl Fn(Party) -> T + Send + Sync + 'stati
         .into_iter()
         .map(|t| t.join().expect("party panicked"))
         .collect()
+}
+
+/// Connects one party per configuration, all at once (each waits for the
+/// others), and returns them in the configurations' order.
+pub fn connect_all(configs: [Config; 3]) -> [Party; 3] {
+    let connecting =
+        configs.map(|cfg| (cfg.rank, std::thread::spawn(move || Party::connect(&cfg))));
+    connecting.map(|(rank, t)| {
+        t.join()
+            .unwrap()
+            .unwrap_or_else(|e| panic!("{rank} cannot connect: {e}"))
+    })
+}
+
+/// Closes three parties together: each waits for the others' close frames.
+pub fn close_all(parties: [Party; 3]) {
+    let closing = parties.map(|p| std::thread::spawn(move || (p.rank(), p.close())));
+    for c in closing {
+        let (rank, closed) = c.join().unwrap();
+        closed.unwrap_or_else(|e| panic!("{rank} cannot close: {e}"));
+    }
 }
 
 /// Collects every log line of the test process.
