@@ -291,13 +291,11 @@ fn traffic_through_the_proxy_arrives_intact_when_nothing_is_cut() {
 }
 
 #[test]
-#[ignore = "needs link resume"]
 fn an_encrypted_link_cut_five_times_loses_nothing() {
     cut_and_check(config, ROUNDS_WITH_CUTS, CUTS);
 }
 
 #[test]
-#[ignore = "needs link resume"]
 fn a_plaintext_link_cut_five_times_loses_nothing() {
     cut_and_check(plaintext_config, ROUNDS_WITH_CUTS, CUTS);
 }
