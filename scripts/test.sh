@@ -53,6 +53,9 @@ tests/mpi/run.sh differential
 step "three hosts: the conformance programs in three network namespaces, through a link cut and over a 20 ms path"
 scripts/netns-test.sh --quick
 
+step "soak smoke run: checked traffic while random links are cut (scripts/soak.sh; the real run is 10 minutes or more)"
+scripts/soak.sh --seconds 20 --report-seconds 10
+
 step "benchmark smoke run (quick mode, no thresholds)"
 scripts/bench.sh --quick
 
