@@ -24,7 +24,7 @@ use ternion_core::wire::{Capabilities, HelloRepr, HELLO_LEN};
 use ternion_core::{Endpoint, EndpointConfig, Event, LinkError, LinkState, Rank, PARTIES};
 
 /// The job both sides claim.
-pub const SESSION: [u8; 16] = *b"ternion-fuzz-hs!";
+const SESSION: [u8; 16] = *b"ternion-fuzz-hs!";
 
 /// The endpoint's own static private key. It is public (it is in this
 /// file), so an input forged with it could complete the handshake: seeds
@@ -94,7 +94,7 @@ impl Scenario {
     }
 
     /// The endpoint's rank.
-    pub fn endpoint_rank(&self) -> Rank {
+    fn endpoint_rank(&self) -> Rank {
         match self.role {
             Role::Accepts => Rank::ZERO,
             Role::Dials => Rank::ALL[2],
@@ -102,7 +102,7 @@ impl Scenario {
     }
 
     /// The rank the fuzzer plays.
-    pub fn played_rank(&self) -> Rank {
+    fn played_rank(&self) -> Rank {
         let [a, b] = self.endpoint_rank().others();
         if self.plays_higher_peer {
             a.max(b)
@@ -112,7 +112,7 @@ impl Scenario {
     }
 
     /// The hello the played rank opens with: valid, and asking for encryption.
-    pub fn peer_hello(&self) -> [u8; HELLO_LEN] {
+    fn peer_hello(&self) -> [u8; HELLO_LEN] {
         let mut hello = [0; HELLO_LEN];
         HelloRepr {
             capabilities: Capabilities::ENCRYPTED,

@@ -7,24 +7,15 @@
 //! - emitting the parsed hello reproduces the input's hello bytes exactly,
 //!   touches nothing past the hello, and parses back to the same value.
 
-use ternion_core::wire::{Hello, HelloRepr, WireError, HELLO_LEN, MAGIC};
+use crate::fixed_size_codec::{check_emit, checked_view};
+use ternion_core::wire::{Hello, HelloRepr, HELLO_LEN, MAGIC};
 use ternion_core::PROTOCOL_VERSION;
-
-/// Fills the output buffer around an emitted hello, to see that emit writes
-/// its hello and nothing else.
-const CANARY: u8 = 0x5a;
 
 /// Runs every check on one input.
 pub fn check(data: &[u8]) {
-    let view = match Hello::new_checked(data) {
-        Ok(view) => view,
-        Err(error) => {
-            assert_eq!(error, WireError::Truncated);
-            assert!(data.len() < HELLO_LEN, "refused a whole hello");
-            return;
-        }
+    let Some(view) = checked_view(data, HELLO_LEN, Hello::new_checked(data)) else {
+        return;
     };
-    assert!(data.len() >= HELLO_LEN, "accepted a short buffer");
     let Ok(repr) = HelloRepr::parse(&view) else {
         return;
     };
@@ -38,17 +29,7 @@ pub fn check(data: &[u8]) {
     assert_eq!(repr.receiver.index(), usize::from(view.receiver()));
     assert_ne!(repr.sender, repr.receiver, "a hello to oneself");
 
-    let mut out = [CANARY; HELLO_LEN + 8];
-    repr.emit(&mut out).expect("a hello-sized buffer is enough");
-    assert_eq!(out[..HELLO_LEN], data[..HELLO_LEN]);
-    assert!(
-        out[HELLO_LEN..].iter().all(|&b| b == CANARY),
-        "emit wrote past the hello"
-    );
+    let out = check_emit(data, HELLO_LEN, |buf| repr.emit(buf));
     let emitted = Hello::new_checked(&out[..]).expect("emitted a whole hello");
     assert_eq!(HelloRepr::parse(&emitted), Ok(repr));
-    assert_eq!(
-        repr.emit(&mut out[..HELLO_LEN - 1]),
-        Err(WireError::Truncated)
-    );
 }

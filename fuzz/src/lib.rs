@@ -9,6 +9,7 @@
 //! Every check uses only ternion-core's public API, so the targets keep
 //! building while the core's internals change.
 
+mod fixed_size_codec;
 pub mod frame_decoder;
 pub mod handshake;
 pub mod hello;

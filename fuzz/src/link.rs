@@ -39,10 +39,10 @@ pub const PROBE_TAG: u32 = 7;
 /// The probe's length: more than one whole record (a 2-byte prefix and a
 /// body of up to 65,535 bytes), so that any record length a forged prefix
 /// claims is filled by real bytes and the victim cannot be left waiting.
-pub const PROBE_LEN: usize = 70_000;
+const PROBE_LEN: usize = 70_000;
 
 /// The tag of the messages that check the links without forged bytes.
-pub const CHECK_TAG: u32 = 9;
+const CHECK_TAG: u32 = 9;
 
 /// Bytes each in-memory pipe holds in each direction.
 const PIPE_CAPACITY: usize = 1 << 16;
@@ -94,7 +94,7 @@ impl Plan {
     }
 
     /// The party whose stream to the victim carries the forged bytes.
-    pub fn sender(&self) -> Rank {
+    fn sender(&self) -> Rank {
         if self.from_successor {
             self.victim.succ()
         } else {
@@ -138,6 +138,15 @@ impl Trio {
 
     fn endpoint(&mut self, rank: Rank) -> &mut TappedEndpoint {
         &mut self.endpoints[rank.index()]
+    }
+
+    /// Posts a receive at `rank` for a message of `len` bytes from `from`
+    /// with `tag`. Posting succeeds while `rank`'s link to `from` is up, as
+    /// it is wherever the check posts a receive.
+    fn post_receive(&mut self, rank: Rank, from: Rank, tag: u32, len: usize) -> RequestId {
+        self.endpoint(rank)
+            .irecv(Source::Rank(from), TagFilter::Tag(tag), vec![0; len])
+            .expect("posting a receive on a working endpoint")
     }
 
     /// Polls every endpoint once; false if none of them moved.
@@ -242,14 +251,7 @@ pub fn check(data: &[u8]) {
     let (victim, sender) = (plan.victim, plan.sender());
     let mut trio = Trio::established(plan.secure);
 
-    let probe_receive = trio
-        .endpoint(victim)
-        .irecv(
-            Source::Rank(sender),
-            TagFilter::Tag(PROBE_TAG),
-            vec![0; PROBE_LEN],
-        )
-        .expect("posting a receive on a working endpoint");
+    let probe_receive = trio.post_receive(victim, sender, PROBE_TAG, PROBE_LEN);
     for chunk in forged.chunks(plan.chunk_len) {
         // The forger can write only while the sender's end is open.
         if !trio.nets[sender.index()].forge(victim, chunk) {
@@ -331,14 +333,7 @@ fn check_corrupted_link(
 fn check_link_works(trio: &mut Trio, from: Rank, to: Rank) {
     const CHECK_LEN: usize = 1000;
     let message = pattern(CHECK_LEN, from.index() as u8 * 16 + to.index() as u8);
-    let receive = trio
-        .endpoint(to)
-        .irecv(
-            Source::Rank(from),
-            TagFilter::Tag(CHECK_TAG),
-            vec![0; CHECK_LEN],
-        )
-        .expect("posting a receive on a working endpoint");
+    let receive = trio.post_receive(to, from, CHECK_TAG, CHECK_LEN);
     if let Err(error) = trio.endpoint(from).isend(to, CHECK_TAG, message.clone()) {
         panic!("{from} can no longer send to {to}: {error}");
     }
