@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Fuzzes ternion-core with cargo fuzz (libFuzzer): builds every target in
 # fuzz/, runs each for --seconds N (default 60) from the kept seeds in
-# fuzz/corpus/<target>/, and fails if any target finds a crash. Installs the
-# nightly toolchain and cargo-fuzz first if they are missing.
+# fuzz/corpus/<target>/ and the inputs that once found a bug in
+# fuzz/regressions/<target>/, and fails if any target finds a crash (a
+# regression that fails again counts). Installs the nightly toolchain and
+# cargo-fuzz first if they are missing.
 #
 # New inputs a run discovers go to a temporary corpus that is deleted
 # afterwards, so the kept seeds never change. A crashing input is left in
@@ -41,7 +43,9 @@ fi
 
 # Without a sanitizer: ternion-core forbids unsafe code, so AddressSanitizer
 # would find nothing in it, and it slows the `link` target several times
-# over. Debug assertions and overflow checks stay on (cargo fuzz's default).
+# over. Debug assertions and overflow checks stay on (cargo fuzz's default),
+# and the targets cap every single allocation themselves (what ASan's malloc
+# limit would catch: fuzz/src/allocation_limit.rs).
 fuzz() { cargo +nightly fuzz "$@"; }
 build_flags=(--sanitizer none)
 
@@ -58,8 +62,11 @@ for target in "${targets[@]}"; do
   step "fuzz $target for ${seconds}s"
   mkdir -p "$workdir/$target"
   log="$workdir/$target.log"
-  # The first corpus directory receives new inputs; the kept seeds are only read.
-  if fuzz run "${build_flags[@]}" "$target" "$workdir/$target" "fuzz/corpus/$target" -- \
+  # The first corpus directory receives new inputs; the others are only
+  # read, and libFuzzer runs every input in them before it starts mutating.
+  corpora=("$workdir/$target" "fuzz/corpus/$target")
+  [[ -d fuzz/regressions/$target ]] && corpora+=("fuzz/regressions/$target")
+  if fuzz run "${build_flags[@]}" "$target" "${corpora[@]}" -- \
     -max_total_time="$seconds" -timeout=20 -print_final_stats=1 >"$log" 2>&1; then
     verdict=passed
   else

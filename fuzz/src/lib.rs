@@ -9,6 +9,7 @@
 //! Every check uses only ternion-core's public API, so the targets keep
 //! building while the core's internals change.
 
+mod allocation_limit;
 mod fixed_size_codec;
 pub mod frame_decoder;
 pub mod handshake;
@@ -17,6 +18,10 @@ pub mod link;
 mod tapped_network;
 
 use ternion_core::{Duration, Instant};
+
+/// Every target, and the seed generator, runs under the cap.
+#[global_allocator]
+static ALLOCATOR: allocation_limit::CappedAllocator = allocation_limit::CappedAllocator;
 
 /// Chunk sizes in which a simulated peer can hand its bytes to the socket,
 /// selected by two bits of an input's first byte. Whole-at-once delivery is
