@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the tests need on a fresh machine, then runs them all:
-# formatting, lints, the no_std build, every crate's tests, and a quick
-# benchmark smoke run (no thresholds: it only proves the benchmarks still work).
+# formatting, lints, the no_std build, every crate's tests, a minute of
+# fuzzing per target, and a quick benchmark smoke run (no thresholds: it only
+# proves the benchmarks still work).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,9 +29,11 @@ rustup component add clippy rustfmt
 
 step "format"
 cargo fmt --all -- --check
+cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 
 step "lints"
 cargo clippy --workspace --exclude ternion-ukl --all-targets -- -D warnings
+cargo clippy --manifest-path fuzz/Cargo.toml --all-targets -- -D warnings
 cargo clippy -p ternion-core -p ternion-ukl --target x86_64-unknown-none -- -D warnings
 
 step "the core builds for x86_64-unknown-none"
@@ -38,6 +41,9 @@ cargo build -p ternion-core --target x86_64-unknown-none
 
 step "tests"
 cargo test --workspace
+
+step "fuzzing: every target for a minute, and the saved regressions (scripts/fuzz.sh)"
+scripts/fuzz.sh --seconds 60
 
 step "the README's first set-up command runs the demo"
 cargo run --release -q -p ternion-linux -- demo --elements 100 | tee target/demo.log
