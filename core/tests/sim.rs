@@ -367,10 +367,14 @@ fn run_job(
 ///
 /// Two minutes is twice the longest timeout TCP backs off to (60 s).
 const LOSSY_PEER_TIMEOUT: Duration = Duration::from_secs(120);
-/// See [`LOSSY_PEER_TIMEOUT`]; the connect timeout must exceed it.
+/// How long a hello and handshake may take on a hostile network, where a
+/// lost SYN or segment costs seconds (see [`LOSSY_PEER_TIMEOUT`]).
 const LOSSY_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long all links may take to come up: several handshakes that time
+/// out and are dialled again.
 const LOSSY_CONNECT_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// Endpoint timeouts for a hostile network (see [`LOSSY_PEER_TIMEOUT`]).
 fn patient(config: &mut EndpointConfig) {
     config.peer_timeout = Some(LOSSY_PEER_TIMEOUT);
     config.handshake_timeout = LOSSY_HANDSHAKE_TIMEOUT;

@@ -19,6 +19,6 @@ pub fn port_of(rank: Rank) -> u16 {
 }
 
 /// Where party `rank` accepts connections.
-pub fn endpoint_of(rank: Rank) -> IpEndpoint {
+pub(crate) fn endpoint_of(rank: Rank) -> IpEndpoint {
     IpEndpoint::new(address_of(rank).into(), port_of(rank))
 }

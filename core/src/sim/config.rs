@@ -19,11 +19,11 @@ pub struct SimConfig {
     /// timeouts. 8 KiB is under six full-sized segments.
     pub tcp_send_buffer: usize,
     /// Bytes a TCP socket buffers on receipt; also its largest window.
-    /// Larger than any peer's send buffer on purpose: a peer that has sent
-    /// all this window allows sends pure ACKs whose sequence number lies
-    /// exactly on its right edge, and smoltcp, following RFC 9293 to the
-    /// letter, discards them unread (Linux accepts them), losing the
-    /// duplicate ACKs that would trigger a fast retransmit.
+    /// Larger than any peer's send buffer on purpose: a peer that has filled
+    /// this window sends its pure ACKs with a sequence number exactly on the
+    /// window's right edge, and smoltcp, following RFC 9293 to the letter,
+    /// discards them unread (Linux accepts them), losing the duplicate ACKs
+    /// that would trigger a fast retransmit.
     pub tcp_receive_buffer: usize,
     /// How long TCP keeps retransmitting without hearing from the peer
     /// before it aborts the connection, which its owner then sees as a

@@ -17,7 +17,7 @@ const MAX_MTU: usize = 65_535;
 /// One party's network device: packets arrived from the medium, and packets
 /// the interface sent, waiting to be put on the medium.
 #[derive(Debug)]
-pub struct SimDevice {
+pub(crate) struct SimDevice {
     mtu: usize,
     arrived: VecDeque<Vec<u8>>,
     sent: Vec<Vec<u8>>,
@@ -50,7 +50,7 @@ impl SimDevice {
 }
 
 /// A packet the interface may read.
-pub struct SimRxToken {
+pub(crate) struct SimRxToken {
     packet: Vec<u8>,
 }
 
@@ -61,7 +61,7 @@ impl phy::RxToken for SimRxToken {
 }
 
 /// Room for one packet the interface writes.
-pub struct SimTxToken<'a> {
+pub(crate) struct SimTxToken<'a> {
     sent: &'a mut Vec<Vec<u8>>,
 }
 

@@ -6,6 +6,7 @@
 //! itself, so a fresh one must take its place for the next dialler) and the
 //! sockets their owners have closed, until TCP has finished with them.
 
+use super::address::{address_of, port_of};
 use super::config::SimConfig;
 use super::device::SimDevice;
 use crate::rank::Rank;
@@ -28,7 +29,7 @@ const EINVAL: i32 = 22;
 const EADDRNOTAVAIL: i32 = 99;
 
 /// One party's interface, device and TCP sockets.
-pub struct SimHost {
+pub(crate) struct SimHost {
     address: Ipv4Address,
     listen_port: u16,
     iface: Interface,
@@ -64,7 +65,7 @@ impl SimHost {
     /// Party `rank`'s stack at its address, listening on its port from
     /// `now`. `random_seed` feeds smoltcp's initial sequence numbers.
     pub fn new(rank: Rank, config: &SimConfig, random_seed: u64, now: Instant) -> SimHost {
-        let address = super::address_of(rank);
+        let address = address_of(rank);
         let mut device = SimDevice::new(config.mtu);
         let mut iface_config = IfaceConfig::new(HardwareAddress::Ip);
         iface_config.random_seed = random_seed;
@@ -75,7 +76,7 @@ impl SimHost {
         });
         let mut host = SimHost {
             address,
-            listen_port: super::port_of(rank),
+            listen_port: port_of(rank),
             iface,
             device,
             sockets: SocketSet::new(vec![]),

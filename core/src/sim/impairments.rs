@@ -31,10 +31,10 @@ pub struct Impairments {
     /// Probability that a delivered copy has one bit flipped. The Internet
     /// checksum detects every single-bit error, so a corrupted packet is
     /// always rejected by the receiving stack (IPv4 header or TCP checksum)
-    /// and acts as a loss. Multi-bit
-    /// flips could slip past the checksum, as they occasionally do on real
-    /// networks; that would corrupt the byte stream itself, which plaintext
-    /// links do not claim to detect, so the medium never makes them.
+    /// and acts as a loss. Multi-bit flips could slip past the checksum, as
+    /// they occasionally do on real networks; that would corrupt the byte
+    /// stream itself, which plaintext links do not claim to detect, so the
+    /// medium never makes them.
     pub corrupt: f64,
 }
 

@@ -10,12 +10,12 @@
 //! It keeps smoltcp's layering, one concept per file:
 //! - [`Medium`] (`medium.rs`) knows only packets: when each is due, and what
 //!   the [`Impairments`] do to it. It routes by destination address.
-//! - [`SimDevice`] (`device.rs`) is smoltcp's `phy` layer: one party's port
+//! - `SimDevice` (`device.rs`) is smoltcp's `phy` layer: one party's port
 //!   onto the medium, a queue each way.
-//! - [`SimHost`] (`host.rs`) is one party's smoltcp interface and its TCP
+//! - `SimHost` (`host.rs`) is one party's smoltcp interface and its TCP
 //!   sockets, with a standing backlog of listeners, so links that reconnect
 //!   are accepted too.
-//! - [`SimSocket`] and [`SimNetwork`] (`socket.rs`, `network.rs`) implement
+//! - [`SimSocket`] and `SimNetwork` (`socket.rs`, `network.rs`) implement
 //!   the core's [`Socket`](crate::socket::Socket) and
 //!   [`Network`](crate::socket::Network) traits over that host's sockets.
 //! - [`SimWorld`] (`world.rs`) owns the three hosts, the medium and the three
@@ -90,13 +90,10 @@ mod rng;
 mod socket;
 mod world;
 
-pub use address::{address_of, endpoint_of, port_of};
+pub use address::{address_of, port_of};
 pub use config::SimConfig;
-pub use device::SimDevice;
-pub use host::SimHost;
 pub use impairments::Impairments;
 pub use medium::{Medium, MediumStats};
-pub use network::SimNetwork;
 pub use rng::SimRng;
 pub use socket::SimSocket;
 pub use world::{RunError, SimEndpoint, SimWorld};

@@ -11,7 +11,7 @@ use core::cell::RefCell;
 
 /// One party's view of the simulated network, through its own host.
 #[derive(Debug, Clone)]
-pub struct SimNetwork {
+pub(crate) struct SimNetwork {
     host: Rc<RefCell<SimHost>>,
 }
 

@@ -70,10 +70,13 @@ fn setup_error(socket: &tcp::Socket, established: &mut bool) -> Option<SocketErr
     }
 }
 
-impl Socket for SimSocket {
-    type Addr = IpEndpoint;
-
-    fn read_vectored(&mut self, bufs: &mut [&mut [u8]]) -> Result<usize, SocketError> {
+impl SimSocket {
+    /// Runs `io` on the TCP socket once its handshake is over; before that,
+    /// or once this end is closed, fails as a non-blocking socket would.
+    fn past_handshake<T>(
+        &mut self,
+        io: impl FnOnce(&mut tcp::Socket<'static>) -> Result<T, SocketError>,
+    ) -> Result<T, SocketError> {
         let handle = self.handle.ok_or(SocketError::Other(EBADF))?;
         // The host is borrowed only within calls like this one, which never
         // call back out, so the borrow cannot overlap another.
@@ -82,57 +85,74 @@ impl Socket for SimSocket {
         if let Some(e) = setup_error(socket, &mut self.established) {
             return Err(e);
         }
-        let mut total = 0;
-        for buf in bufs.iter_mut().filter(|b| !b.is_empty()) {
-            match socket.recv_slice(buf) {
-                Ok(n) => {
-                    total += n;
-                    if n < buf.len() {
-                        break;
-                    }
+        io(socket)
+    }
+}
+
+/// A vectored read or write, one buffer at a time: `move_one` moves what it
+/// can of a buffer and says how much. Like a socket's, it stops at the first
+/// buffer not moved whole, leaves an error that follows moved bytes for the
+/// next call, and reports `WouldBlock` if nothing moved though there was
+/// something to move.
+fn move_vectored<B: AsRef<[u8]>>(
+    bufs: impl IntoIterator<Item = B>,
+    mut move_one: impl FnMut(B) -> Result<usize, SocketError>,
+) -> Result<usize, SocketError> {
+    let mut total = 0;
+    let mut wanted = false;
+    for buf in bufs {
+        let len = buf.as_ref().len();
+        if len == 0 {
+            continue;
+        }
+        wanted = true;
+        match move_one(buf) {
+            Ok(n) => {
+                total += n;
+                if n < len {
+                    break;
                 }
-                // What was read so far is returned; the next call reports the end.
-                Err(_) if total > 0 => break,
+            }
+            Err(_) if total > 0 => break,
+            Err(e) => return Err(e),
+        }
+    }
+    if total == 0 && wanted {
+        return Err(SocketError::WouldBlock);
+    }
+    Ok(total)
+}
+
+impl Socket for SimSocket {
+    type Addr = IpEndpoint;
+
+    fn read_vectored(&mut self, bufs: &mut [&mut [u8]]) -> Result<usize, SocketError> {
+        self.past_handshake(|socket| {
+            // smoltcp says whether more can arrive even to an empty buffer:
+            // the end of the stream is reported before any buffer is looked at.
+            match socket.recv_slice(&mut []) {
                 Err(RecvError::Finished) => return Ok(0),
                 Err(_) => return Err(SocketError::Reset),
+                Ok(_) => {}
             }
-        }
-        let wanted = bufs.iter().any(|b| !b.is_empty());
-        if total == 0 && wanted {
-            return Err(SocketError::WouldBlock);
-        }
-        Ok(total)
+            move_vectored(bufs.iter_mut(), |buf| {
+                socket.recv_slice(buf).map_err(|_| SocketError::Reset)
+            })
+        })
     }
 
     fn write_vectored(&mut self, bufs: &[&[u8]]) -> Result<usize, SocketError> {
-        let handle = self.handle.ok_or(SocketError::Other(EBADF))?;
-        let mut host = self.host.borrow_mut();
-        let socket = host.tcp(handle);
-        if let Some(e) = setup_error(socket, &mut self.established) {
-            return Err(e);
-        }
-        // Past the handshake, only a connection that was reset or timed out
-        // cannot send: this socket's own side is never closed while it is owned.
-        if !socket.may_send() {
-            return Err(SocketError::Reset);
-        }
-        let mut total = 0;
-        for buf in bufs.iter().filter(|b| !b.is_empty()) {
-            match socket.send_slice(buf) {
-                Ok(n) => {
-                    total += n;
-                    if n < buf.len() {
-                        break;
-                    }
-                }
-                Err(_) => break,
+        self.past_handshake(|socket| {
+            // Past the handshake, only a connection that was reset or timed
+            // out cannot send: this socket's own side is never closed while
+            // it is owned.
+            if !socket.may_send() {
+                return Err(SocketError::Reset);
             }
-        }
-        let offered = bufs.iter().any(|b| !b.is_empty());
-        if total == 0 && offered {
-            return Err(SocketError::WouldBlock);
-        }
-        Ok(total)
+            move_vectored(bufs.iter(), |buf| {
+                socket.send_slice(buf).map_err(|_| SocketError::Reset)
+            })
+        })
     }
 
     fn close(&mut self) {
