@@ -15,7 +15,6 @@ pub mod frame_decoder;
 pub mod handshake;
 pub mod hello;
 pub mod link;
-mod tapped_network;
 
 use ternion_core::{Duration, Instant};
 

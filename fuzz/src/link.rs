@@ -18,10 +18,10 @@
 //!
 //! Input: the first byte selects a [`Plan`]; the rest is forged.
 
-use crate::tapped_network::{TappedNetwork, TappedSocket};
 use crate::{chunk_len, chunk_selector, next_instant, START};
 use std::sync::OnceLock;
 use ternion_core::secure::{public_key, Aead, SecureConfig, KEY_LEN};
+use ternion_core::testing::{MemNetwork, MemSocket};
 use ternion_core::{
     Buffer, Completion, Duration, Endpoint, EndpointConfig, Error, Instant, LinkError, LinkState,
     Rank, RequestId, Source, TagFilter, PARTIES,
@@ -112,21 +112,25 @@ impl Plan {
     }
 }
 
-type TappedEndpoint = Endpoint<TappedSocket, Vec<u8>, Vec<u8>>;
+type MemEndpoint = Endpoint<MemSocket, Vec<u8>, Vec<u8>>;
 
-/// Three endpoints on one tapped network, and the simulated clock.
+/// Three endpoints on one in-memory network, and the simulated clock.
 struct Trio {
-    endpoints: [TappedEndpoint; PARTIES],
-    nets: [TappedNetwork; PARTIES],
+    endpoints: [MemEndpoint; PARTIES],
+    nets: [MemNetwork; PARTIES],
     now: Instant,
 }
 
 impl Trio {
     /// Three endpoints whose links have all come up.
     fn established(secure: bool) -> Trio {
+        let nets = MemNetwork::three(PIPE_CAPACITY);
+        for net in &nets {
+            net.listen(true);
+        }
         let mut trio = Trio {
             endpoints: Rank::ALL.map(|rank| Endpoint::new(config(rank, secure), START)),
-            nets: TappedNetwork::three(PIPE_CAPACITY),
+            nets,
             now: START,
         };
         let up = trio.run_until(SET_UP_TIME, |t| {
@@ -136,7 +140,7 @@ impl Trio {
         trio
     }
 
-    fn endpoint(&mut self, rank: Rank) -> &mut TappedEndpoint {
+    fn endpoint(&mut self, rank: Rank) -> &mut MemEndpoint {
         &mut self.endpoints[rank.index()]
     }
 
