@@ -111,11 +111,13 @@ impl Scenario {
         }
     }
 
-    /// The hello the played rank opens with: valid, and asking for encryption.
+    /// The hello the played rank opens with: valid, and asking for what the
+    /// endpoint requires (encryption, and resume, which is on by default),
+    /// so that the Noise handshake is what decides.
     fn peer_hello(&self) -> [u8; HELLO_LEN] {
         let mut hello = [0; HELLO_LEN];
         HelloRepr {
-            capabilities: Capabilities::ENCRYPTED,
+            capabilities: Capabilities::ENCRYPTED | Capabilities::RESUME,
             session: SESSION,
             sender: self.played_rank(),
             receiver: self.endpoint_rank(),
@@ -220,8 +222,11 @@ pub fn check(data: &[u8]) {
         );
         while let Some(event) = endpoint.poll_event() {
             match event {
-                Event::LinkUp(rank) => {
+                Event::LinkUp(rank) | Event::LinkResumed(rank) => {
                     assert_ne!(rank, played, "a peer without the key brought its link up")
+                }
+                Event::LinkInterrupted { peer, .. } => {
+                    assert_ne!(peer, played, "a link that never came up was interrupted")
                 }
                 Event::Rejected { reason, .. } => refusals.push(reason),
                 Event::LinkFailed { .. } | Event::LinkClosed(_) => {}

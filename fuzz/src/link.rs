@@ -6,11 +6,12 @@
 //! forgery the sender sends a real message (the probe) on the same link.
 //! Checks, beyond "never panics":
 //! - the corrupted link either fails with a typed error, reported by
-//!   `failure()` as the victim's link to the sender, or is still up because
-//!   the bytes decoded as valid frames. Only plaintext allows the latter: on
-//!   a secure link any forged byte must fail the link with `RecordRejected`
+//!   `failure()` as the victim's link to the sender, or the bytes decoded
+//!   as valid frames: the link is still up, or closed in order by a forged
+//!   CLOSE. Only plaintext allows the latter two: on a secure link any
+//!   forged byte must fail the link with `RecordRejected`
 //!   (`docs/protocol.md` §7), and the probe receive with it;
-//! - a receive waiting for the sender never outlives the failed link (§4),
+//! - a receive waiting for the sender never outlives the link's end (§4),
 //!   and whatever completes it concerns the sender;
 //! - with nothing forged, the probe arrives intact;
 //! - the links that do not carry the forgery (victim–bystander and
@@ -309,12 +310,7 @@ fn check_corrupted_link(
         LinkState::Failed(reason) => {
             assert_eq!(trio.endpoint(victim).failure(), Some((sender, reason)));
             let completion = probe_completion.expect("a receive outlived its failed link");
-            match completion.result {
-                Ok(status) => assert_eq!((status.peer, status.tag), (sender, PROBE_TAG)),
-                Err(Error::Link { peer, .. }) => assert_eq!(peer, sender),
-                Err(Error::Truncated { .. }) => {}
-                Err(other) => panic!("the probe receive failed with {other:?}"),
-            }
+            check_probe_concerns_sender(&completion, sender);
             if plan.secure {
                 assert_eq!(reason, LinkError::RecordRejected);
                 assert_eq!(
@@ -326,10 +322,28 @@ fn check_corrupted_link(
                 );
             }
         }
+        // A forged CLOSE ends a plaintext link in order, as the sender's
+        // own would once the connection ends.
+        LinkState::Closed => {
+            assert!(!plan.secure, "forged bytes closed a secure link");
+            let completion = probe_completion.expect("a receive outlived its closed link");
+            check_probe_concerns_sender(&completion, sender);
+        }
         LinkState::Established => {
             assert!(!plan.secure, "forged bytes were accepted on a secure link");
         }
-        other => panic!("the corrupted link ended as {other:?}, though nobody closed it"),
+        other => panic!("the corrupted link was left {other:?}"),
+    }
+}
+
+/// What completed the probe receive on a link that ended concerns the
+/// sender: a message from it (forged or real), or the end of its link.
+fn check_probe_concerns_sender(completion: &Completion<Vec<u8>, Vec<u8>>, sender: Rank) {
+    match &completion.result {
+        Ok(status) => assert_eq!((status.peer, status.tag), (sender, PROBE_TAG)),
+        Err(Error::Link { peer, .. }) => assert_eq!(*peer, sender),
+        Err(Error::Truncated { .. }) => {}
+        Err(other) => panic!("the probe receive failed with {other:?}"),
     }
 }
 
