@@ -514,18 +514,17 @@ fn ring_jobs_survive_connection_resets() {
 }
 
 #[test]
-#[ignore = "core: the acceptor fails a link its dialler is still retrying (reported with the sim)"]
 fn a_handshake_that_times_out_on_the_dialling_side_is_retried() {
     // Rank 2 dials rank 1. Rank 1 validates rank 2's hello, so to rank 1
     // the link is up; then the pair is cut off before rank 1's hello
     // reaches rank 2. Rank 2's handshake times out and it dials again, as
-    // the protocol says a dialler does (protocol.md, section 1). Today rank
-    // 1 has already committed to the first connection: it fails the link
-    // when that connection ends (`PeerVanished`, or `Socket(Reset)`) and
-    // refuses the second one (`DuplicateRank`), so the link never comes up.
-    // On a lossy network the same happens when rank 1's hello is lost
-    // until rank 2's deadline (5 of 3000 seeds of `many_seeds` with the
-    // default 5 s handshake timeout).
+    // the protocol says a dialler does (protocol.md, section 1). Rank 1
+    // must take the new connection in place of the first. Before link
+    // resume it failed the link when the first connection ended and refused
+    // the second as `DuplicateRank`, so the link never came up; on a lossy
+    // network that happened whenever rank 1's hello was lost until rank 2's
+    // deadline (5 of 3000 seeds of `many_seeds` with the default 5 s
+    // handshake timeout).
     let mut world = World::new(1, SimConfig::default(), |rank| {
         let mut config = EndpointConfig::new(rank, SESSION);
         // Only the handshake is under test, not the peer timeout.
@@ -620,11 +619,13 @@ fn the_medium_applies_its_impairments_and_partitions() {
 }
 
 #[test]
-fn resets_abort_both_ends_and_the_link_reports_it() {
-    // What link resume will build on: a reset reaches the endpoint as a
+fn without_resume_a_reset_fails_that_link_only() {
+    // With resume off (at both ends), a reset reaches the endpoint as a
     // socket error on that link only, naming the peer.
     let mut world = World::new(5, SimConfig::default(), |rank| {
-        EndpointConfig::new(rank, SESSION)
+        let mut config = EndpointConfig::new(rank, SESSION);
+        config.resume_buffer = 0;
+        config
     });
     let limit = Instant::from_micros(0) + Duration::from_secs(60);
     world
