@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything the tests need on a fresh machine, then runs them all:
-# formatting, lints, the no_std build, every crate's tests, and a quick
-# benchmark smoke run (no thresholds: it only proves the benchmarks still work).
+# formatting, lints, the no_std build, every crate's tests, the core on a
+# simulated lossy network (1,000 seeds), a minute of fuzzing per target, and
+# a quick benchmark smoke run (no thresholds: it only proves the benchmarks
+# still work).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,9 +30,12 @@ rustup component add clippy rustfmt
 
 step "format"
 cargo fmt --all -- --check
+cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 
 step "lints"
 cargo clippy --workspace --exclude ternion-ukl --all-targets -- -D warnings
+cargo clippy -p ternion-core --features sim --all-targets -- -D warnings
+cargo clippy --manifest-path fuzz/Cargo.toml --all-targets -- -D warnings
 cargo clippy -p ternion-core -p ternion-ukl --target x86_64-unknown-none -- -D warnings
 
 step "the core builds for x86_64-unknown-none"
@@ -38,6 +43,13 @@ cargo build -p ternion-core --target x86_64-unknown-none
 
 step "tests"
 cargo test --workspace
+
+step "the core over smoltcp's TCP on a simulated lossy network (feature sim), then 1,000 seeds of it"
+cargo test --release -p ternion-core --features sim
+TERNION_SIM_SEEDS=1000 cargo test --release -p ternion-core --features sim --test sim -- --ignored many_seeds --nocapture
+
+step "fuzzing: every target for a minute, and the saved regressions (scripts/fuzz.sh)"
+scripts/fuzz.sh --seconds 60
 
 step "the README's first set-up command runs the demo"
 cargo run --release -q -p ternion-linux -- demo --elements 100 | tee target/demo.log

@@ -24,6 +24,8 @@ pub mod rank;
 mod replay;
 pub mod request;
 pub mod secure;
+#[cfg(feature = "sim")]
+pub mod sim;
 pub mod socket;
 pub mod stats;
 pub mod testing;

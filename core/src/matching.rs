@@ -123,6 +123,15 @@ pub(crate) struct Matcher {
 /// The largest buffer kept for reuse.
 const MAX_SPARE: usize = 256 << 20;
 
+/// The most an unexpected message's buffer reserves before its bytes
+/// arrive. A message's length is only what its first frame header claims:
+/// reserving all of it at once would let one 32-byte header take gigabytes
+/// (up to the byte bound). Beyond this the buffer grows as bytes arrive, by
+/// doubling: its memory stays within twice the bytes received (counting
+/// the frame being read straight into it), and the copies made while
+/// growing add up to less than the message.
+const MAX_UP_FRONT_RESERVATION: usize = 1 << 20;
+
 /// The unexpected queue is full (by its bounds, or memory ran out).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct QueueFull;
@@ -191,15 +200,17 @@ impl Matcher {
         {
             return Err(QueueFull);
         }
-        // The whole message is reserved now (it is within the byte bound), so
-        // filling it never reallocates and copies what has already arrived.
-        let reserved = usize::try_from(len).map_err(|_| QueueFull)?;
-        let mut data = if self.spare.capacity() >= reserved {
+        // The bound counts the whole announced length, but memory is
+        // reserved only for a first stretch of it: the rest may never come.
+        let up_front = usize::try_from(len)
+            .map_err(|_| QueueFull)?
+            .min(MAX_UP_FRONT_RESERVATION);
+        let mut data = if self.spare.capacity() >= up_front {
             core::mem::take(&mut self.spare)
         } else {
             Vec::new()
         };
-        data.try_reserve_exact(reserved).map_err(|_| QueueFull)?;
+        data.try_reserve_exact(up_front).map_err(|_| QueueFull)?;
         self.unexpected_bytes = bytes;
         let key = UnexpectedKey(self.next_key);
         self.next_key += 1;
@@ -344,6 +355,54 @@ mod test {
             m.arrive(r(1), FIRST_RESERVED_TAG, 0),
             Ok(ArrivalOutcome::Unexpected(_))
         ));
+    }
+
+    #[test]
+    fn an_announced_length_counts_in_full_but_reserves_little() {
+        let mut m = Matcher::new(8, 8 << 30);
+        // What one forged plaintext header can announce.
+        let announced = 6u64 << 30;
+        let Ok(ArrivalOutcome::Unexpected(key)) = m.arrive(r(1), 3, announced) else {
+            panic!()
+        };
+        let arriving = m.unexpected_mut(key).unwrap();
+        assert_eq!(arriving.len, announced);
+        assert!(arriving.data.capacity() <= MAX_UP_FRONT_RESERVATION);
+        assert_eq!(
+            m.arrive(r(2), 3, (2 << 30) + 1).err(),
+            Some(QueueFull),
+            "the byte bound counts the announced length"
+        );
+    }
+
+    #[test]
+    fn a_message_beyond_the_up_front_reservation_arrives_intact_in_pieces() {
+        let id = ids(1);
+        let mut m = Matcher::new(8, 1 << 30);
+        let message: Vec<u8> = (0..3 * MAX_UP_FRONT_RESERVATION + 5)
+            .map(|i| (i * 7 % 251) as u8)
+            .collect();
+        let Ok(ArrivalOutcome::Unexpected(key)) = m.arrive(r(1), 3, message.len() as u64) else {
+            panic!()
+        };
+        // The endpoint fills the buffer in both of its ways: copying from
+        // its staging buffer, and reading straight into room it makes.
+        for (i, piece) in message.chunks(200_003).enumerate() {
+            let arriving = m.unexpected_mut(key).unwrap();
+            let at = arriving.data.len();
+            if i % 2 == 0 {
+                arriving.data.extend_from_slice(piece);
+            } else {
+                arriving.data.resize(at + piece.len(), 0);
+                arriving.data[at..].copy_from_slice(piece);
+            }
+            let received = arriving.data.len();
+            assert!(arriving.data.capacity() <= 2 * received.max(MAX_UP_FRONT_RESERVATION));
+        }
+        let PostOutcome::Ready(msg) = m.post(id[0], Source::Rank(r(1)), TagFilter::Tag(3)) else {
+            panic!("the whole message is here")
+        };
+        assert!(msg.data == message, "the message arrived altered");
     }
 
     #[test]

@@ -85,14 +85,13 @@ impl Socket for MemSocket {
         }
         let mut n = 0;
         for buf in bufs.iter_mut() {
-            for slot in buf.iter_mut() {
-                match pipe.bytes.pop_front() {
-                    Some(b) => {
-                        *slot = b;
-                        n += 1;
-                    }
-                    None => return Ok(n),
-                }
+            let take = buf.len().min(pipe.bytes.len());
+            for (slot, b) in buf.iter_mut().zip(pipe.bytes.drain(..take)) {
+                *slot = b;
+            }
+            n += take;
+            if pipe.bytes.is_empty() {
+                break;
             }
         }
         Ok(n)
@@ -109,12 +108,16 @@ impl Socket for MemSocket {
             return Err(SocketError::WouldBlock);
         }
         let mut n = 0;
-        for &b in bufs.iter().flat_map(|b| b.iter()).take(room) {
-            pipe.bytes.push_back(b);
+        for buf in bufs {
+            let part = &buf[..buf.len().min(room - n)];
+            pipe.bytes.extend(part.iter().copied());
             if let Some(tap) = &self.tap {
-                tap.borrow_mut().push(b);
+                tap.borrow_mut().extend_from_slice(part);
             }
-            n += 1;
+            n += part.len();
+            if n == room {
+                break;
+            }
         }
         Ok(n)
     }
@@ -225,6 +228,30 @@ impl MemNetwork {
         board.backlog[to.index()].push_back(theirs);
         Some(ours)
     }
+
+    /// Appends `bytes` to the stream this party sends `to` on their latest
+    /// connection, behind whatever it has written so far, as a forger on
+    /// the path would: the bytes ignore the capacity and are not recorded
+    /// in [`MemNetwork::wire_bytes`]. Returns false, forging nothing, once
+    /// this party's end of that connection is closed.
+    pub fn forge(&self, to: Rank, bytes: &[u8]) -> bool {
+        let board = self.board.borrow();
+        let latest = board.connections.iter().rev().find(|c| {
+            let ends = (c.dialler, c.acceptor);
+            ends == (self.me, to) || ends == (to, self.me)
+        });
+        // `pipes` holds the dialler's incoming and outgoing streams.
+        let sent = latest.and_then(|c| c.pipes[usize::from(c.dialler == self.me)].upgrade());
+        let Some(stream) = sent else {
+            return false;
+        };
+        let mut pipe = stream.borrow_mut();
+        if pipe.writer_closed {
+            return false;
+        }
+        pipe.bytes.extend(bytes.iter().copied());
+        true
+    }
 }
 
 impl Network for MemNetwork {
@@ -236,5 +263,46 @@ impl Network for MemNetwork {
 
     fn accept(&mut self) -> Result<Option<MemSocket>, SocketError> {
         Ok(self.board.borrow_mut().backlog[self.me.index()].pop_front())
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn vectored_writes_stop_at_capacity_and_reads_span_buffers() {
+        let (mut a, mut b) = MemSocket::pair(16);
+        assert_eq!(a.write_vectored(&[b"0123456789", b"abcdefghij"]), Ok(16));
+        assert_eq!(a.write_vectored(&[b"z"]), Err(SocketError::WouldBlock));
+        let (mut head, mut tail) = ([0; 4], [0; 32]);
+        assert_eq!(b.read_vectored(&mut [&mut head, &mut tail]), Ok(16));
+        assert_eq!(&head, b"0123");
+        assert_eq!(&tail[..12], b"456789abcdef");
+        assert_eq!(
+            b.read_vectored(&mut [&mut tail]),
+            Err(SocketError::WouldBlock)
+        );
+    }
+
+    #[test]
+    fn forged_bytes_follow_what_the_party_wrote_until_it_closes() {
+        let [zero, one, _] = MemNetwork::three(4);
+        one.listen(true);
+        let mut ours = zero.clone().connect(Rank::ALL[1]).unwrap();
+        let mut theirs = one.clone().accept().unwrap().unwrap();
+        assert_eq!(ours.write_vectored(&[b"abc"]), Ok(3));
+        // A forger ignores the capacity, and the wire record misses it.
+        assert!(zero.forge(Rank::ALL[1], b"forged"));
+        let mut buf = [0; 16];
+        assert_eq!(theirs.read_vectored(&mut [&mut buf]), Ok(9));
+        assert_eq!(&buf[..9], b"abcforged");
+        assert_eq!(zero.wire_bytes(), b"abc");
+        // The acceptor's direction too.
+        assert!(one.forge(Rank::ZERO, b"back"));
+        assert_eq!(ours.read_vectored(&mut [&mut buf]), Ok(4));
+        assert_eq!(&buf[..4], b"back");
+        ours.close();
+        assert!(!zero.forge(Rank::ALL[1], b"late"));
     }
 }
