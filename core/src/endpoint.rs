@@ -494,7 +494,15 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
                 continue;
             }
             let stalled = now >= link.last_heard + interval * STALLED_HEARTBEATS;
-            if stalled && link.dials && link.replay.is_some() {
+            if stalled && link.sent_close && link.nothing_in_flight() {
+                // Both closes have passed and been acknowledged; only our
+                // last acknowledgement may not have got out. The peer has
+                // left, or will learn what we hold from our hello if it
+                // reconnects. Nothing is left to wait for.
+                self.end_link(peer, LinkError::Closed);
+                continue;
+            }
+            if stalled && link.dials && link.replay.is_some() && !link.nothing_in_flight() {
                 let quiet = now.saturating_since(link.last_heard);
                 let timeout_ms = u64::try_from(quiet.as_millis()).unwrap_or(u64::MAX);
                 self.begin_reconnect(peer, LinkError::PeerSilent { timeout_ms }, now);
@@ -600,11 +608,16 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
                 None => i += 1,
                 Some(Err(reason)) => {
                     let mut conn = self.pending.swap_remove(i);
-                    if let (LinkError::CapabilityMismatch, Some(rank)) =
-                        (reason, Rank::new(conn.hello[24]))
-                    {
-                        // Tell the dialler what we require (a hello holds only
-                        // public facts) so it can name the mismatch itself.
+                    let tell = matches!(
+                        reason,
+                        LinkError::CapabilityMismatch
+                            | LinkError::CannotResume { .. }
+                            | LinkError::Closed
+                    );
+                    if let (true, Some(rank)) = (tell, Rank::new(conn.hello[24])) {
+                        // Tell the dialler what we require and where we stand
+                        // (a hello holds only public facts), so it can name the
+                        // mismatch itself.
                         let ours = self.hello_for(rank);
                         let _ = conn.socket.write_vectored(&[&ours]);
                     }
@@ -735,6 +748,8 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
         link.handshake_deadline = None;
         link.dial_backoff_us = 0;
         link.setup_refused = None;
+        // Tell the peer at once what we hold: it may be waiting on it to close.
+        link.ack_due = link.replay.is_some();
         let how = if link.secure { "secure link" } else { "link" };
         if link.ever_established {
             link.stats.resumes += 1;
@@ -766,8 +781,27 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
         // A link that can resume takes a new connection from its peer at
         // any time: the old one may be dead without our kernel knowing.
         let reconnecting = link.ever_established && link.replay.is_some();
+        if reconnecting && link.state == LinkState::Closed {
+            // The peer lost our last acknowledgement: our hello tells it
+            // what we received, so it can finish its close too.
+            return Err(LinkError::Closed);
+        }
         if link.state != LinkState::Connecting && !(reconnecting && link.is_live()) {
             return Err(LinkError::DuplicateRank);
+        }
+        if reconnecting {
+            // A resume point the peer has already acknowledged past, or
+            // beyond what we sent, is a stale connection (an abandoned
+            // attempt delivered late) or a restarted peer: refuse the
+            // connection and keep the link as it is.
+            let (kept_from, kept_to) = link.resumable_range();
+            if repr.resume_seq < link.acked_by_peer.max(kept_from) || repr.resume_seq > kept_to {
+                return Err(LinkError::CannotResume {
+                    asked: repr.resume_seq,
+                    kept_from,
+                    kept_to,
+                });
+            }
         }
         Ok((repr.sender, repr.resume_seq))
     }
@@ -828,7 +862,16 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
         }
         link.sent_close |= close_out;
         if link.state == LinkState::Closing && link.close_complete() {
-            self.end_link(peer, LinkError::Closed);
+            if link.dials && link.replay.is_some() {
+                // The accepting side ends the connection first. Were the
+                // dialler to, a reset could swallow its last acknowledgement,
+                // and the acceptor cannot dial to ask again. The lingering
+                // dialler ends on the acceptor's end-of-stream, reconnects if
+                // the connection breaks, or gives up when the link stalls.
+                link.lingering = true;
+            } else {
+                self.end_link(peer, LinkError::Closed);
+            }
         }
         progressed
     }
@@ -905,13 +948,7 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
             None => (socket.read_vectored(&mut [spare]), 0),
         };
         let n = match result {
-            Ok(0) => {
-                return Err(if link.peer_closed {
-                    LinkError::Closed
-                } else {
-                    LinkError::PeerVanished
-                })
-            }
+            Ok(0) => return Err(link.eof_error()),
             Ok(n) => n,
             Err(SocketError::WouldBlock) => return Ok(None),
             Err(e) => return Err(LinkError::Socket(e)),
@@ -1011,6 +1048,13 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
         let ours = self.hello_for(peer);
         if let Some(link) = self.link_mut(peer) {
             link.peer_resume_seq = Some(repr.resume_seq);
+            // Both closes had passed, and the peer, which has ended its side
+            // of the link, says it holds every frame we sent: only a last
+            // acknowledgement had been lost. The link is closed.
+            let all_received = repr.resume_seq >= link.resumable_range().1;
+            if link.ever_established && link.peer_closed && link.sent_close && all_received {
+                return Err(LinkError::Closed);
+            }
         }
         if let Some(mut handshake) = self.start_handshake(peer, true, &ours, bytes)? {
             let mut first = Vec::new();
@@ -1219,7 +1263,8 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
         );
         let broken = matches!(reason, LinkError::Socket(_) | LinkError::PeerVanished);
         let carrying = matches!(link.state, LinkState::Established | LinkState::Closing);
-        if broken && link.replay.is_some() && carrying && link.eof_error() != LinkError::Closed {
+        let settled = link.nothing_in_flight() && !link.lingering;
+        if broken && link.replay.is_some() && carrying && !settled {
             self.begin_reconnect(peer, reason, now);
             return;
         }
@@ -1278,6 +1323,7 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
         };
         link.state = LinkState::Connecting;
         link.handshake_deadline = None;
+        link.lingering = false;
         if link.dials {
             link.dial_backoff_us = 0;
             link.next_dial = now;

@@ -130,6 +130,9 @@ pub(crate) struct Link<S, Tx> {
     pub close_queued: bool,
     /// Where the peer's hello on the current connection asks us to resume.
     pub peer_resume_seq: Option<u64>,
+    /// This dialling side has finished its close and waits for the accepting
+    /// side to end the connection (see `Endpoint::drive_link`).
+    pub lingering: bool,
 
     /// Sent frames kept until acknowledged; `None` when the link cannot resume.
     pub replay: Option<ReplayBuffer>,
@@ -213,6 +216,7 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
             ever_established: false,
             close_queued: false,
             peer_resume_seq: None,
+            lingering: false,
             replay: (resume_buffer > 0).then(|| ReplayBuffer::new(replay_capacity)),
             ack_due: false,
             acks_sent: 0,
@@ -388,6 +392,14 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
         }
     }
 
+    /// The frames this side can still send again, first and one past the
+    /// last: a resuming peer must ask for one of them.
+    pub fn resumable_range(&self) -> (u64, u64) {
+        self.replay
+            .as_ref()
+            .map_or((0, 0), |r| (r.first_seq(), r.end_seq()))
+    }
+
     /// Starts a resumed connection where the peer asked: frames from
     /// `resume_seq` on are written again before anything new. `Err` holds
     /// the range of frames this side can still send.
@@ -414,11 +426,17 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
         !matches!(self.state, LinkState::Closed | LinkState::Failed(_))
     }
 
-    /// What the peer closing the connection means: the end of the link if
-    /// the peer closed in order and has everything we sent, else a break.
+    /// Nothing is left to deliver either way: the peer has closed (its
+    /// close is the last frame it sends) and has acknowledged every frame
+    /// we sent. A connection that ends now ends the link in order.
+    pub fn nothing_in_flight(&self) -> bool {
+        self.peer_closed && self.replay.as_ref().is_none_or(ReplayBuffer::is_empty)
+    }
+
+    /// What the connection ending means: the end of the link if nothing is
+    /// in flight, else a break.
     pub fn eof_error(&self) -> LinkError {
-        let all_acked = self.replay.as_ref().is_none_or(ReplayBuffer::is_empty);
-        if self.peer_closed && all_acked {
+        if self.nothing_in_flight() {
             LinkError::Closed
         } else {
             LinkError::PeerVanished

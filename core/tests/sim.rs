@@ -486,14 +486,9 @@ fn partitions_shorter_than_tcps_give_up_time_are_ridden_out() {
 }
 
 #[test]
-#[ignore = "needs link resume (issue 6)"]
 fn ring_jobs_survive_connection_resets() {
-    // Today the first reset fails the link: the next read on either end
-    // reports the reset, and the job stops with "rank 0's link to rank 1
-    // failed at ...: Socket(Reset)". With link resume the dialler
-    // reconnects, the peers exchange `resume_seq`, and nothing is lost (if
-    // resume has to be switched on in `EndpointConfig`, do it in `patient`'s
-    // place below).
+    // Every reset is resumed: the dialler reconnects, the peers exchange
+    // `resume_seq`, and nothing is lost, duplicated or reordered.
     for seed in 1..=3 {
         let mut scheduled = false;
         let resets = move |world: &mut World, rounds_done: u64| {
@@ -666,6 +661,24 @@ fn a_world_with_nothing_left_to_do_says_so() {
     ));
 }
 
+/// Resets the connection of one pair (chosen by the seed) after 30, 80 and
+/// 130 rounds: three link cuts that each link must resume from.
+fn three_resets(seed: u64) -> impl FnMut(&mut World, u64) {
+    let pairs = [(0, 1), (1, 2), (0, 2)];
+    let mut cuts = [30, 80, 130].into_iter().enumerate().peekable();
+    move |world: &mut World, rounds_done: u64| {
+        while let Some(&(i, at)) = cuts.peek() {
+            if rounds_done < at {
+                return;
+            }
+            let (a, b) = pairs[(seed as usize + i) % pairs.len()];
+            let now = world.now();
+            world.reset_connections_at(r(a), r(b), now);
+            cuts.next();
+        }
+    }
+}
+
 /// Seeds the many-seeds run covers unless `TERNION_SIM_SEEDS` says otherwise.
 const MANY_SEEDS: u64 = 1000;
 
@@ -682,7 +695,8 @@ fn many_seeds() {
         .unwrap_or(MANY_SEEDS);
     // Messages of up to 16 KiB (a dozen segments), so that a million of
     // them take seconds; one packet in twenty is lost, and the rest are
-    // reordered, duplicated and corrupted as in the hostile tests.
+    // reordered, duplicated and corrupted as in the hostile tests; and three
+    // connections are reset mid-job (`three_resets`).
     let workload = |seed| Workload {
         seed,
         rounds: 200,
@@ -701,7 +715,7 @@ fn many_seeds() {
                 if seed >= seeds {
                     return;
                 }
-                match run_job(hostile(), workload(seed), patient, |_, _| {}) {
+                match run_job(hostile(), workload(seed), patient, three_resets(seed)) {
                     Ok(report) => {
                         delivered.fetch_add(report.delivered, Ordering::Relaxed);
                     }
