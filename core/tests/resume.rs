@@ -6,9 +6,7 @@
 mod common;
 
 use common::{events, r, secure, Trio};
-use ternion_core::{
-    Duration, EndpointConfig, Event, LinkError, LinkState, RequestId, Source, TagFilter,
-};
+use ternion_core::{Duration, EndpointConfig, Event, LinkError, RequestId, Source, TagFilter};
 
 /// The bytes of message `index` from `from` to `to`: sizes vary from empty
 /// to several frames, and every byte depends on all three.
