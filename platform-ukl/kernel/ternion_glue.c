@@ -63,14 +63,19 @@ u64 ternion_k_realtime_ns(void)
 
 void ternion_k_sleep_ns(u64 ns)
 {
-	u64 us = div_u64(ns + NSEC_PER_USEC - 1, NSEC_PER_USEC);
+	u64 deadline = ktime_get_ns() + ns;
+	u64 now;
 
-	while (us > 0) {
-		/* fsleep picks a busy delay, an hrtimer sleep or msleep by length. */
-		unsigned long step = min_t(u64, us, 1000000);
+	/*
+	 * Sleeps until the monotonic clock (the one MPI_Wtime reads) has moved
+	 * on by the whole interval. fsleep picks a busy delay, an hrtimer sleep
+	 * or msleep by length, and msleep counts jiffies, which an emulated
+	 * machine under load can advance faster than the clock.
+	 */
+	while ((now = ktime_get_ns()) < deadline) {
+		u64 us = div_u64(deadline - now + NSEC_PER_USEC - 1, NSEC_PER_USEC);
 
-		fsleep(step);
-		us -= step;
+		fsleep(min_t(u64, us, 1000000));
 	}
 }
 
