@@ -1,6 +1,7 @@
 //! One link: the state machine and byte queues for the connection to one peer.
 //!
-//! The transmit side keeps a queue of items (the hello, messages, a close) and
+//! The transmit side keeps a queue of items (messages, a close, an abort;
+//! the hello and handshake messages go first, from their own buffer) and
 //! turns its front into frames lazily, so a message's bytes are written
 //! straight from the application's buffer, several frames per vectored write.
 //! Sequence numbers are derived from the queue rather than stored per item,
@@ -523,8 +524,7 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
 
     /// At most this many frames have been handed to the socket (or sealed):
     /// those of the items written in full, and all of the item being
-    /// written, whose frames the peer counts as their headers arrive. No
-    /// honest peer acknowledges more.
+    /// written. No honest peer acknowledges more.
     pub fn frames_sent(&self) -> u64 {
         let head = match self.tx.front() {
             Some(item) if self.tx_head_sent > 0 => self.frames_in(item),

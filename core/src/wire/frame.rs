@@ -26,9 +26,11 @@ pub enum FrameKind {
     Close = 2,
     /// The sender's application aborted the job; `aux` is its exit code.
     Abort = 3,
-    /// The sender is alive. Sent on a link that has been quiet for the
-    /// heartbeat interval, so the peer can tell a silent party from a busy
-    /// one; `aux` acknowledges the frames received so far on the link.
+    /// The sender is alive, and `aux` acknowledges the frames it has
+    /// received in full on the link. Not numbered (`seq` is 0): it may go
+    /// between any two frames, so acknowledgements flow even while a long
+    /// message is being written. Sent on quiet links, as the peer's replay
+    /// buffer fills, and when the peer closes.
     Heartbeat = 4,
 }
 
