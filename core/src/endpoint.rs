@@ -504,8 +504,7 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
             }
             if stalled && link.dials && link.replay.is_some() && !link.nothing_in_flight() {
                 let quiet = now.saturating_since(link.last_heard);
-                let timeout_ms = u64::try_from(quiet.as_millis()).unwrap_or(u64::MAX);
-                self.begin_reconnect(peer, LinkError::PeerSilent { timeout_ms }, now);
+                self.begin_reconnect(peer, peer_silent(quiet), now);
                 continue;
             }
             if now >= link.last_sent + interval {

@@ -613,7 +613,7 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
     }
 
     fn write_raw(&mut self) -> Result<Option<usize>, SocketError> {
-        let n = write_some(&mut self.socket, &self.raw_out[self.raw_out_pos..])?;
+        let n = write_some(&mut self.socket, &[&self.raw_out[self.raw_out_pos..]])?;
         if let Some(n) = n {
             self.raw_out_pos += n;
             if !self.raw_pending() {
@@ -625,25 +625,20 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
     }
 
     fn write_ack(&mut self) -> Result<Option<usize>, SocketError> {
-        let n = write_some(&mut self.socket, &self.ack_out[self.ack_out_pos..])?;
+        let n = write_some(&mut self.socket, &[&self.ack_out[self.ack_out_pos..]])?;
         self.ack_out_pos += n.unwrap_or(0);
         Ok(n)
     }
 
     /// Writes kept frames again after a reconnect, on a plaintext link.
     fn write_replay(&mut self) -> Result<Option<usize>, SocketError> {
-        let (Some(replay), Some(socket)) = (self.replay.as_mut(), self.socket.as_mut()) else {
+        let Some(replay) = self.replay.as_mut() else {
             return Ok(None);
         };
         let (a, b) = replay.unsent_slices();
-        match socket.write_vectored(&[a, b]) {
-            Ok(0) | Err(SocketError::WouldBlock) => Ok(None),
-            Ok(n) => {
-                replay.mark_written(n);
-                Ok(Some(n))
-            }
-            Err(e) => Err(e),
-        }
+        let n = write_some(&mut self.socket, &[a, b])?;
+        replay.mark_written(n.unwrap_or(0));
+        Ok(n)
     }
 
     /// Seals kept frames again under a resumed secure link's new keys, up
@@ -669,21 +664,13 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
     }
 
     fn write_sealed(&mut self) -> Result<Option<usize>, SocketError> {
-        let Some(socket) = self.socket.as_mut() else {
-            return Ok(None);
-        };
-        match socket.write_vectored(&[&self.sealed_out[self.sealed_out_pos..]]) {
-            Ok(0) | Err(SocketError::WouldBlock) => Ok(None),
-            Ok(n) => {
-                self.sealed_out_pos += n;
-                if self.sealed_out_pos == self.sealed_out.len() {
-                    self.sealed_out.clear();
-                    self.sealed_out_pos = 0;
-                }
-                Ok(Some(n))
-            }
-            Err(e) => Err(e),
+        let n = write_some(&mut self.socket, &[&self.sealed_out[self.sealed_out_pos..]])?;
+        self.sealed_out_pos += n.unwrap_or(0);
+        if self.sealed_out_pos == self.sealed_out.len() {
+            self.sealed_out.clear();
+            self.sealed_out_pos = 0;
         }
+        Ok(n)
     }
 
     /// Seals whole frames from the front of the queue into records, up to a
@@ -808,15 +795,7 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
                 }
             }
         }
-        let Some(socket) = self.socket.as_mut() else {
-            return Ok(None);
-        };
-        match socket.write_vectored(&iov[..n_iov]) {
-            Ok(0) => Ok(None),
-            Ok(n) => Ok(Some(n)),
-            Err(SocketError::WouldBlock) => Ok(None),
-            Err(e) => Err(e),
-        }
+        write_some(&mut self.socket, &iov[..n_iov])
     }
 
     fn frame_header(&self, item: &OutItem<Tx>, frame: u64, seq: u64) -> FrameRepr {
@@ -903,15 +882,16 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
     }
 }
 
-/// One write of `bytes`; `None` when the socket takes nothing now.
+/// One vectored write of `bufs`; `None` when there is no socket or it
+/// takes nothing now.
 fn write_some<S: Socket>(
     socket: &mut Option<S>,
-    bytes: &[u8],
+    bufs: &[&[u8]],
 ) -> Result<Option<usize>, SocketError> {
     let Some(socket) = socket.as_mut() else {
         return Ok(None);
     };
-    match socket.write_vectored(&[bytes]) {
+    match socket.write_vectored(bufs) {
         Ok(0) | Err(SocketError::WouldBlock) => Ok(None),
         Ok(n) => Ok(Some(n)),
         Err(e) => Err(e),
