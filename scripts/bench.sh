@@ -15,8 +15,8 @@
 # (scripts/run-qemu.sh --bench, N rounds; needs scripts/build-ukl.sh first).
 #
 # Environment: BENCH_TIMEOUT overrides the per-run time limit in seconds
-# (default 600, quick 180).  OpenMPI is installed with apt-get if mpicc or
-# mpirun is missing.
+# (default 600, quick 180).  What it needs (OpenMPI among it) is installed
+# first by scripts/deps.sh.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -58,19 +58,10 @@ else
 fi
 [[ "$run_timeout" =~ ^[1-9][0-9]*$ ]] || die "BENCH_TIMEOUT must be a positive integer"
 
-for tool in python3 timeout cargo cc; do
-    command -v "$tool" >/dev/null || die "$tool is required but not installed"
-done
+scripts/deps.sh install build bench >&2
+scripts/deps.sh need python3 timeout cargo cc mpicc mpirun || exit 1
 
 # --- OpenMPI ---------------------------------------------------------------
-if ! command -v mpicc >/dev/null || ! command -v mpirun >/dev/null; then
-    command -v apt-get >/dev/null || die "mpicc/mpirun missing and no apt-get to install OpenMPI"
-    log "installing OpenMPI (openmpi-bin libopenmpi-dev)"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y openmpi-bin libopenmpi-dev >&2 ||
-        { apt-get update >&2 && apt-get install -y openmpi-bin libopenmpi-dev >&2; } ||
-        die "could not install OpenMPI with apt-get"
-fi
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 # ob1 + the TCP BTL on lo only: no shared memory (vader) and no UCX, so the
 # baseline really is MPI over TCP.  No binding: the scheduler places all
@@ -82,9 +73,9 @@ mpirun_cmd=(mpirun --allow-run-as-root --oversubscribe --bind-to none -np 3
 out="$root/target/bench"
 mkdir -p "$out"
 
-log "building ternion (cargo build --release -p ternion-linux)"
-cargo build --release -p ternion-linux >&2 ||
-    die "cargo build --release -p ternion-linux failed; the ternion side of the benchmark cannot run"
+log "building ternion and its MPI drop-in (cargo build --release)"
+cargo build --release >&2 ||
+    die "cargo build --release failed; the ternion side of the benchmark cannot run"
 ternion="${CARGO_TARGET_DIR:-$root/target}/release/ternion"
 [ -x "$ternion" ] || die "$ternion was not built; the ternion side of the benchmark cannot run"
 

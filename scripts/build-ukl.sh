@@ -39,21 +39,13 @@ jobs=$(nproc)
 step() { printf '\n== %s\n' "$*"; }
 
 if [ "$install" = 1 ]; then
-  step "installing build dependencies"
-  packages=(linux-source-6.1 bc bison flex libelf-dev libssl-dev cpio xz-utils kmod
-            clang lld llvm qemu-system-x86 linux-headers-amd64 linux-image-amd64
-            busybox-static)
-  missing=()
-  for p in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-  done
-  if [ ${#missing[@]} -gt 0 ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  fi
-  rustup toolchain install nightly --profile minimal --component rust-src >/dev/null
-  rustup target add x86_64-unknown-none >/dev/null
+  step "build dependencies (scripts/deps.sh install build ukl)"
+  scripts/deps.sh install build ukl
 fi
+scripts/deps.sh need clang ld.lld objcopy readelf ld make bc bison flex cpio xz
+[ -f /usr/src/linux-source-6.1.tar.xz ] ||
+  { echo "missing: /usr/src/linux-source-6.1.tar.xz, from the Debian package linux-source-6.1" >&2; exit 1; }
+nightly=$(scripts/deps.sh nightly)
 mkdir -p "$out/obj"
 
 step "the Rust library (x86_64-unknown-none, kernel code model, static relocation)"
@@ -63,7 +55,7 @@ step "the Rust library (x86_64-unknown-none, kernel code model, static relocatio
 # That needs nightly's -Z build-std; the code itself is stable Rust.
 # -Z plt=yes: without it rustc asks LLVM to call compiler-generated helpers
 # (memcpy, the soft-float routines) through the GOT as well.
-cargo +nightly build --release -p ternion-ukl --target x86_64-unknown-none \
+cargo "+$nightly" build --release -p ternion-ukl --target x86_64-unknown-none \
   -Z build-std=core,alloc -Z build-std-features=compiler-builtins-mem \
   --config 'target.x86_64-unknown-none.rustflags=["-Z","plt=yes"]'
 rustlib=target/x86_64-unknown-none/release/libternion_ukl.a

@@ -3,8 +3,8 @@
 # fuzz/, runs each for --seconds N (default 60) from the kept seeds in
 # fuzz/corpus/<target>/ and the inputs that once found a bug in
 # fuzz/regressions/<target>/, and fails if any target finds a crash (a
-# regression that fails again counts). Installs the nightly toolchain and
-# cargo-fuzz first if they are missing.
+# regression that fails again counts). Installs the pinned nightly toolchain
+# and cargo-fuzz first if they are missing (scripts/deps.sh install fuzz).
 #
 # New inputs a run discovers go to a temporary corpus that is deleted
 # afterwards, so the kept seeds never change. A crashing input is left in
@@ -34,19 +34,15 @@ fi
 step() { printf '\n==== %s\n' "$*"; }
 
 step "nightly toolchain and cargo-fuzz"
-if ! rustup run nightly rustc --version >/dev/null 2>&1; then
-  rustup toolchain install nightly --profile minimal
-fi
-if ! cargo fuzz --version >/dev/null 2>&1; then
-  cargo install cargo-fuzz --locked
-fi
+scripts/deps.sh install fuzz
+nightly=$(scripts/deps.sh nightly)
 
 # Without a sanitizer: ternion-core forbids unsafe code, so AddressSanitizer
 # would find nothing in it, and it slows the `link` target several times
 # over. Debug assertions and overflow checks stay on (cargo fuzz's default),
 # and the targets cap every single allocation themselves (what ASan's malloc
 # limit would catch: fuzz/src/allocation_limit.rs).
-fuzz() { cargo +nightly fuzz "$@"; }
+fuzz() { cargo "+$nightly" fuzz "$@"; }
 build_flags=(--sanitizer none)
 
 step "build"

@@ -105,11 +105,11 @@ skip() {
   exit 3
 }
 ((EUID == 0)) || skip "network namespaces need root"
-command -v ip >/dev/null || skip "ip (iproute2) is not installed"
-PYTHON=$(command -v python3) || skip "python3 is not installed"
-for tool in "$TERNION" "$TERNION_CC" "$TERNION_CXX"; do
-  [[ -x $tool ]] || skip "ternion's MPI drop-in is not built ($tool is missing); cargo build --release"
-done
+scripts/deps.sh install build netns
+scripts/deps.sh need ip python3 cc c++ || exit 1
+PYTHON=$(command -v python3)
+# The launcher, the drop-in's libraries and its compiler wrappers.
+cargo build --release -q
 
 # ---- clean-up ----------------------------------------------------------------
 

@@ -38,6 +38,8 @@ for arg in "$@"; do
   esac
 done
 if ((demo + programs + module + bench == 0)); then demo=1 programs=1; fi
+scripts/deps.sh install build qemu
+scripts/deps.sh need qemu-system-x86_64 python3 cpio
 [ -f $ukl/bzImage ] || { echo "no $ukl/bzImage: run scripts/build-ukl.sh" >&2; exit 1; }
 # Each boot must finish within this many seconds.
 BOOT_TIMEOUT=${TERNION_QEMU_TIMEOUT:-240}
@@ -55,7 +57,9 @@ if [ -w /dev/kvm ] && timeout 60 qemu-system-x86_64 -accel kvm -cpu host -m 256M
 fi
 echo "accelerator: ${accel[*]}"
 
-cargo build --release -q -p ternion-linux --bin ternion
+# The launcher, and the drop-in (libraries and compiler wrappers) that the
+# hosted reference runs of --programs are built with.
+cargo build --release -q
 keys=$runs/keys && mkdir -p "$keys"
 public=()
 for r in 0 1 2; do
@@ -165,8 +169,9 @@ fi
 if [ "$programs" = 1 ]; then
   echo "== the C conformance programs, in kernel mode (secure links)"
   reference=$runs/reference
-  tests/mpi/run.sh build "$reference/bin" target/release/ternion-mpicc target/release/ternion-mpicxx >/dev/null
-  tests/mpi/run.sh run "$reference/bin" "$reference/out" target/release/ternion run -n 3 -- >/dev/null
+  tests/mpi/run.sh build "$reference/bin" target/release/ternion-mpicc target/release/ternion-mpicxx >"$runs/reference.log" 2>&1 &&
+    tests/mpi/run.sh run "$reference/bin" "$reference/out" target/release/ternion run -n 3 -- >>"$runs/reference.log" 2>&1 ||
+    { echo "the hosted reference run of the C programs failed:" >&2; tail -n 20 "$runs/reference.log" >&2; exit 1; }
   # Every C program of tests/mpi (cxx_ring is C++, which the kernel has no
   # runtime for). TERNION_QEMU_PROGRAMS picks a subset.
   for prog in ${TERNION_QEMU_PROGRAMS:-misc ring_exchange async_exchange open_reveal share_inputs abort truncate}; do

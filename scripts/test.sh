@@ -1,32 +1,19 @@
 #!/usr/bin/env bash
-# Installs everything the tests need on a fresh machine, then runs them all:
-# formatting, lints, the no_std build, every crate's tests, the core on a
-# simulated lossy network (1,000 seeds), a minute of fuzzing per target, and
-# a quick benchmark smoke run (no thresholds: it only proves the benchmarks
-# still work).
+# Installs everything any step uses on a fresh machine, first and from the
+# one list in scripts/dependencies (so the steps can run in any order), then
+# runs them all: formatting, lints, the no_std build, every crate's tests,
+# the core on a simulated lossy network (1,000 seeds), a minute of fuzzing
+# per target, the C and MPI suites, Secrecy's own tests on ternion and on
+# OpenMPI, three network namespaces, a soak and a benchmark smoke run (no
+# thresholds: they only prove the tools still work), and the UKL build and
+# its QEMU runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 step() { printf '\n==== %s\n' "$*"; }
 
-step "system packages"
-missing=()
-command -v mpicc >/dev/null 2>&1 || missing+=(openmpi-bin libopenmpi-dev)
-command -v python3 >/dev/null 2>&1 || missing+=(python3)
-command -v cc >/dev/null 2>&1 || missing+=(gcc)
-command -v c++ >/dev/null 2>&1 || missing+=(g++)
-command -v cmake >/dev/null 2>&1 || missing+=(cmake)
-command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
-command -v ip >/dev/null 2>&1 || missing+=(iproute2)
-if ((${#missing[@]})); then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq "${missing[@]}"
-fi
-
-step "Rust targets and components"
-rustup target add x86_64-unknown-none
-rustup component add clippy rustfmt
+step "dependencies: every Debian package, Rust toolchain, component, target and cargo tool of scripts/dependencies"
+scripts/deps.sh install
 
 step "format"
 cargo fmt --all -- --check
@@ -61,6 +48,9 @@ tests/c/run.sh
 
 step "MPI conformance: the same programs on OpenMPI and on ternion, byte-identical results (tests/mpi)"
 tests/mpi/run.sh differential
+
+step "Secrecy's own suite: its c_api tests and experiments on ternion (encrypted) and on OpenMPI-TCP (tests/secrecy)"
+tests/secrecy/run.sh
 
 step "three hosts: the conformance programs in three network namespaces, through a link cut and over a 20 ms path"
 scripts/netns-test.sh --quick

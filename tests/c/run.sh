@@ -5,6 +5,7 @@
 # CMake's FindMPI. Ends with "N passed, M failed".
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+scripts/deps.sh need cc c++ cmake pkg-config || exit 1
 
 rel=target/release
 out=target/c-tests

@@ -10,8 +10,8 @@
 #   tests/mpi/run.sh compare OUTROOT_A OUTROOT_B
 #       require byte-identical OUTROOT_*/PROG/rank*.txt for every program
 #   tests/mpi/run.sh differential
-#       all of the above for Open MPI and for ternion's drop-in, then compare;
-#       exit code 3 (skipped) when the drop-in is not built yet
+#       all of the above for Open MPI and for ternion's drop-in (built
+#       first with cargo build --release), then compare
 #
 # Relative DIR/OUTROOT paths are taken from the caller's directory; a relative
 # compiler or launcher path (one with a '/') from the caller's directory if it
@@ -279,21 +279,10 @@ cmd_compare() {
 
 cmd_differential() {
   (($# == 0)) || usage
-  local tool missing=() prog work start
-  for tool in mpicc mpicxx mpirun; do
-    command -v "$tool" >/dev/null || {
-      echo "FAIL: Open MPI's $tool is not installed (apt-get install openmpi-bin libopenmpi-dev)"
-      exit 1
-    }
-  done
-  for tool in "$TERNION_CC" "$TERNION_CXX" "${TERNION_LAUNCHER[0]}"; do
-    [[ -x $tool ]] || missing+=("$tool")
-  done
-  if ((${#missing[@]})); then
-    echo "SKIP: ternion's MPI drop-in is not built yet (missing: ${missing[*]});"
-    echo "      build it (cargo build --release) and run this again"
-    exit 3
-  fi
+  local prog work start
+  scripts/deps.sh need mpicc mpicxx mpirun || exit 1
+  echo "== ternion's launcher and MPI drop-in (cargo build --release)"
+  cargo build --release -q
   work=${TERNION_MPI_WORKDIR:-$(mktemp -d "${TMPDIR:-/tmp}/ternion-mpi-conformance.XXXXXX")}
   echo "== differential run in $work"
   declare -A verdict_ok verdict_reason

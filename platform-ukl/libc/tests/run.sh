@@ -20,6 +20,7 @@ set -euo pipefail
 
 libc_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 repo_root=$(cd "$libc_dir/../.." && pwd)
+"$repo_root/scripts/deps.sh" need gcc clang nm || exit 1
 work=$(mktemp -d /tmp/ternion-libc.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
