@@ -47,7 +47,7 @@ deb_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'insta
 
 install() {
   check_groups "$@"
-  local kind name commands groups debs=() toolchain item
+  local kind name commands groups debs=() toolchain item crate version
   while read -r kind name commands groups; do
     in_groups "$groups" "$@" || continue
     case $kind in
@@ -75,7 +75,7 @@ install() {
         ;;
       cargo)
         # cargo tools are built by the pinned stable, at their pinned version.
-        local crate=${name%@*} version=${name#*@}
+        crate=${name%@*} version=${name#*@}
         cargo install --list | grep -qx "$crate v$version:" ||
           cargo install --locked "$crate" --version "$version" >&2
         ;;
