@@ -45,6 +45,7 @@ typedef struct ternion_link_stats {
     uint64_t bytes_received;    /* framing included */
     uint64_t messages_sent;
     uint64_t messages_received;
+    uint64_t resumes;           /* connections broken and resumed, nothing lost */
 } ternion_link_stats;
 
 /* Connects with the configuration `ternion run` provides (TERNION_* variables). */

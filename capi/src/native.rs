@@ -520,6 +520,8 @@ pub struct LinkStatsC {
     pub messages_sent: u64,
     /// Messages received in full.
     pub messages_received: u64,
+    /// Times the link resumed on a new connection after its connection broke.
+    pub resumes: u64,
 }
 
 /// `ternion_get_link_stats`.
@@ -537,6 +539,7 @@ pub unsafe fn link_stats<B: Backend>(g: &Global<B>, to: c_int, out: *mut LinkSta
                 bytes_received: s.bytes_received,
                 messages_sent: s.messages_sent,
                 messages_received: s.messages_received,
+                resumes: s.resumes,
             }
         };
         Ok(())

@@ -46,8 +46,11 @@ check native-api-run-shared timeout 120 "$rel/ternion" run -n 3 -- "$out/native_
 # shellcheck disable=SC2086
 check native-explicit-build cc -std=c11 -Wall -Wextra -Werror -O2 -Iinclude \
     -o "$out/native_explicit" tests/c/native_explicit.c "$rel/libternion.a" $native_libs
+# explicit_job [cut]: three parties started by hand. With "cut", rank 1
+# reaches rank 0 through tests/c/cutting_proxy.py, which resets their first
+# connection mid-run; both must resume and count it in their link statistics.
 explicit_job() {
-    local ports
+    local mode="${1:-}" ports
     ports="$(python3 -c 'import socket
 socks = [socket.socket() for _ in range(3)]
 for s in socks: s.bind(("127.0.0.1", 0))
@@ -58,18 +61,32 @@ print(" ".join("127.0.0.1:%d" % s.getsockname()[1] for s in socks))')"
     for rank in 0 1 2; do
         public+=("$("$rel/ternion" keygen --out "$keys/rank$rank.key" 2>/dev/null)")
     done
+    # shellcheck disable=SC2206
+    local addr=($ports) proxy_pid="" rounds=1
+    local -a seen_by=("${addr[@]}" "${addr[@]}" "${addr[@]}") resumed=(-1 -1 -1)
+    if [ "$mode" = cut ]; then
+        rounds=3000
+        coproc proxy { exec python3 tests/c/cutting_proxy.py "${addr[0]}" 20000; }
+        proxy_pid=$!
+        local via
+        read -r via <&"${proxy[0]}"
+        seen_by[3]="$via" # rank 1's view of rank 0's address
+        resumed=(1 0 -1)
+    fi
     local pids=()
     for rank in 2 1 0; do
-        # shellcheck disable=SC2086
         TERNION_PRIVATE_KEY_FILE="$keys/rank$rank.key" TERNION_PUBLIC_KEYS="$(IFS=,; echo "${public[*]}")" \
-            timeout 60 "$out/native_explicit" "$rank" $ports &
+            timeout 60 "$out/native_explicit" "$rank" "${seen_by[@]:$((rank * 3)):3}" \
+            "$rounds" "${resumed[$rank]}" &
         pids+=($!)
     done
     local status=0
     for pid in "${pids[@]}"; do wait "$pid" || status=1; done
+    [ -z "$proxy_pid" ] || kill "$proxy_pid"
     return "$status"
 }
 check native-explicit-run explicit_job
+check native-explicit-resume-counted explicit_job cut
 
 show_is_usable() {
     local cmd
