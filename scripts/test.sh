@@ -3,8 +3,8 @@
 # one list in scripts/dependencies (so the steps can run in any order), then
 # runs them all: formatting, lints, the no_std build, every crate's tests,
 # the core on a simulated lossy network (1,000 seeds), a minute of fuzzing
-# per target, the C and MPI suites, Secrecy's own tests on ternion and on
-# OpenMPI, three network namespaces, a soak and a benchmark smoke run (no
+# per target, the C and MPI suites, the README's commands, Secrecy's own
+# tests on ternion and on OpenMPI, three network namespaces, a soak and a benchmark smoke run (no
 # thresholds: they only prove the tools still work), and the UKL build and
 # its QEMU runs.
 set -euo pipefail
@@ -38,13 +38,12 @@ TERNION_SIM_SEEDS=1000 cargo test --release -p ternion-core --features sim --tes
 step "fuzzing: every target for a minute, and the saved regressions (scripts/fuzz.sh)"
 scripts/fuzz.sh --seconds 60
 
-step "the README's first set-up command runs the demo"
-cargo run --release -q -p ternion-linux -- demo --elements 100 | tee target/demo.log
-grep -q "all 4 computations correct" target/demo.log
-
 step "C libraries, headers, compiler wrappers (tests/c)"
 cargo build --release
 tests/c/run.sh
+
+step "the README's commands as written, and every command and flag it names (tests/readme)"
+tests/readme/run.sh
 
 step "MPI conformance: the same programs on OpenMPI and on ternion, byte-identical results (tests/mpi)"
 tests/mpi/run.sh differential

@@ -36,6 +36,19 @@ use ternion_core::config::{parse_switch, peer_timeout_from_ms, DEFAULT_RESUME_BU
 use ternion_core::secure::{Aead, KEY_LEN};
 use ternion_core::{Rank, PARTIES};
 
+/// The environment variable naming a configuration file.
+pub const CONFIG_FILE: &str = "TERNION_CONFIG";
+const RANK: &str = "TERNION_RANK";
+const PEERS: &str = "TERNION_PEERS";
+const SESSION: &str = "TERNION_SESSION";
+const CONNECT_TIMEOUT_MS: &str = "TERNION_CONNECT_TIMEOUT_MS";
+const PEER_TIMEOUT_MS: &str = "TERNION_PEER_TIMEOUT_MS";
+const RESUME_BUFFER_BYTES: &str = "TERNION_RESUME_BUFFER_BYTES";
+const PRIVATE_KEY_FILE: &str = "TERNION_PRIVATE_KEY_FILE";
+const PUBLIC_KEYS: &str = "TERNION_PUBLIC_KEYS";
+const AEAD: &str = "TERNION_AEAD";
+const INSECURE_PLAINTEXT: &str = "TERNION_INSECURE_PLAINTEXT";
+
 /// Everything a party needs to join a job.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -76,44 +89,46 @@ pub enum Security {
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigLayer {
-    /// This party's rank (0, 1 or 2).
-    #[arg(long, env = "TERNION_RANK")]
+    /// This party's rank (0, 1 or 2). [env: TERNION_RANK]
+    #[arg(long)]
     pub rank: Option<u8>,
-    /// Where each rank listens, `host:port`, rank 0 first.
-    #[arg(long, env = "TERNION_PEERS", value_delimiter = ',')]
+    /// Where each rank listens, `host:port`, rank 0 first. [env: TERNION_PEERS]
+    #[arg(long, value_delimiter = ',')]
     pub peers: Option<Vec<String>>,
-    /// Session identifier, 32 hex digits.
-    #[arg(long, env = "TERNION_SESSION")]
+    /// Session identifier, 32 hex digits. [env: TERNION_SESSION]
+    #[arg(long)]
     pub session: Option<String>,
-    /// Connect deadline in milliseconds.
-    #[arg(long, env = "TERNION_CONNECT_TIMEOUT_MS")]
+    /// Connect deadline in milliseconds. [env: TERNION_CONNECT_TIMEOUT_MS]
+    #[arg(long)]
     pub connect_timeout_ms: Option<u64>,
-    /// Milliseconds a peer may stay silent before it is presumed dead (default 5000; 0: never).
-    #[arg(long, env = "TERNION_PEER_TIMEOUT_MS")]
+    /// Milliseconds a peer may stay silent before it is presumed dead (default 5000; 0: never). [env: TERNION_PEER_TIMEOUT_MS]
+    #[arg(long)]
     pub peer_timeout_ms: Option<u64>,
-    /// Bytes of unacknowledged frames each link keeps to resume a broken connection (default 16 MiB; 0: off).
-    #[arg(long, env = "TERNION_RESUME_BUFFER_BYTES")]
+    /// Bytes of unacknowledged frames each link keeps to resume a broken connection (default 16 MiB; 0: off). [env: TERNION_RESUME_BUFFER_BYTES]
+    #[arg(long)]
     pub resume_buffer_bytes: Option<u64>,
-    /// This party's private key file (from `ternion keygen`, mode 0600).
-    #[arg(long, env = "TERNION_PRIVATE_KEY_FILE")]
+    /// This party's private key file (from `ternion keygen`, mode 0600). [env: TERNION_PRIVATE_KEY_FILE]
+    #[arg(long)]
     pub private_key_file: Option<PathBuf>,
-    /// Every party's public key, 64 hex digits each, rank 0 first.
-    #[arg(long, env = "TERNION_PUBLIC_KEYS", value_delimiter = ',')]
+    /// Every party's public key, 64 hex digits each, rank 0 first. [env: TERNION_PUBLIC_KEYS]
+    #[arg(long, value_delimiter = ',')]
     pub public_keys: Option<Vec<String>>,
-    /// Record algorithm: aes-gcm (default) or chacha20-poly1305.
-    #[arg(long, env = "TERNION_AEAD")]
+    /// Record algorithm: aes-gcm (default) or chacha20-poly1305. [env: TERNION_AEAD]
+    #[arg(long)]
     pub aead: Option<String>,
-    /// Run unencrypted, unauthenticated links (to measure the cost of encryption).
-    #[arg(long, env = "TERNION_INSECURE_PLAINTEXT", num_args = 0..=1, default_missing_value = "true",
+    /// Run unencrypted, unauthenticated links (to measure the cost of encryption). [env: TERNION_INSECURE_PLAINTEXT]
+    #[arg(long, num_args = 0..=1, default_missing_value = "true",
           value_parser = clap::builder::BoolishValueParser::new())]
     pub insecure_plaintext: Option<bool>,
 }
 
-/// Command-line flags for a party, each falling back to its environment variable.
+/// A party's command-line flags, over its `TERNION_*` variables, over its
+/// configuration file.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ConfigArgs {
-    /// A TOML configuration file (flags and environment override it).
-    #[arg(long = "config", env = "TERNION_CONFIG")]
+    /// A TOML configuration file (default: `TERNION_CONFIG`'s; the
+    /// `TERNION_*` variables override it, and flags override both).
+    #[arg(long = "config")]
     pub file: Option<PathBuf>,
     /// Individual settings.
     #[command(flatten)]
@@ -135,7 +150,13 @@ impl ConfigLayer {
 
     /// Reads a layer from the `TERNION_*` environment variables.
     pub fn from_env() -> Result<ConfigLayer> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// Reads a layer from `TERNION_*` variables, as `lookup` finds them
+    /// (an empty value counts as unset).
+    pub fn from_vars(lookup: impl Fn(&str) -> Option<String>) -> Result<ConfigLayer> {
+        let var = |name: &str| lookup(name).filter(|v| !v.is_empty());
         let number = |name: &str| -> Result<Option<u64>> {
             var(name)
                 .map(|v| {
@@ -146,23 +167,48 @@ impl ConfigLayer {
         };
         let list = |name: &str| var(name).map(|v| v.split(',').map(str::to_owned).collect());
         Ok(ConfigLayer {
-            rank: number("TERNION_RANK")?.map(|r| r.min(255) as u8),
-            peers: list("TERNION_PEERS"),
-            session: var("TERNION_SESSION"),
-            connect_timeout_ms: number("TERNION_CONNECT_TIMEOUT_MS")?,
-            peer_timeout_ms: number("TERNION_PEER_TIMEOUT_MS")?,
-            resume_buffer_bytes: number("TERNION_RESUME_BUFFER_BYTES")?,
-            private_key_file: var("TERNION_PRIVATE_KEY_FILE").map(PathBuf::from),
-            public_keys: list("TERNION_PUBLIC_KEYS"),
-            aead: var("TERNION_AEAD"),
-            insecure_plaintext: var("TERNION_INSECURE_PLAINTEXT")
+            rank: number(RANK)?.map(|r| r.min(255) as u8),
+            peers: list(PEERS),
+            session: var(SESSION),
+            connect_timeout_ms: number(CONNECT_TIMEOUT_MS)?,
+            peer_timeout_ms: number(PEER_TIMEOUT_MS)?,
+            resume_buffer_bytes: number(RESUME_BUFFER_BYTES)?,
+            private_key_file: var(PRIVATE_KEY_FILE).map(PathBuf::from),
+            public_keys: list(PUBLIC_KEYS),
+            aead: var(AEAD),
+            insecure_plaintext: var(INSECURE_PLAINTEXT)
                 .map(|v| {
                     parse_switch(&v).ok_or_else(|| {
-                        Error::Config(format!("TERNION_INSECURE_PLAINTEXT={v} is not on or off"))
+                        Error::Config(format!("{INSECURE_PLAINTEXT}={v} is not on or off"))
                     })
                 })
                 .transpose()?,
         })
+    }
+
+    /// The `TERNION_*` variables that [`ConfigLayer::from_env`] reads back
+    /// as this layer: how `ternion run` hands its flags to the parties.
+    pub fn to_vars(&self) -> Vec<(&'static str, String)> {
+        let number = |name, v: Option<u64>| v.map(|v| (name, v.to_string()));
+        let list = |name, v: &Option<Vec<String>>| v.as_ref().map(|v| (name, v.join(",")));
+        [
+            number(RANK, self.rank.map(u64::from)),
+            list(PEERS, &self.peers),
+            self.session.clone().map(|v| (SESSION, v)),
+            number(CONNECT_TIMEOUT_MS, self.connect_timeout_ms),
+            number(PEER_TIMEOUT_MS, self.peer_timeout_ms),
+            number(RESUME_BUFFER_BYTES, self.resume_buffer_bytes),
+            self.private_key_file
+                .as_ref()
+                .map(|p| (PRIVATE_KEY_FILE, p.to_string_lossy().into_owned())),
+            list(PUBLIC_KEYS, &self.public_keys),
+            self.aead.clone().map(|v| (AEAD, v)),
+            self.insecure_plaintext
+                .map(|on| (INSECURE_PLAINTEXT, String::from(if on { "1" } else { "0" }))),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
     }
 
     /// This layer with every setting `over` has replaced by `over`'s.
@@ -221,14 +267,25 @@ impl ConfigLayer {
 }
 
 impl ConfigArgs {
-    /// Resolves the file, then the environment and flags (clap has already
-    /// folded each flag's environment variable into it).
-    pub fn resolve(self) -> Result<Config> {
-        let base = match &self.file {
-            Some(path) => ConfigLayer::from_file(path)?,
+    /// The file's settings, overridden by the environment's, overridden by the flags'.
+    pub fn merged(&self) -> Result<ConfigLayer> {
+        let file = self.file.clone().or_else(|| {
+            std::env::var_os(CONFIG_FILE)
+                .filter(|p| !p.is_empty())
+                .map(PathBuf::from)
+        });
+        let base = match file {
+            Some(path) => ConfigLayer::from_file(&path)?,
             None => ConfigLayer::default(),
         };
-        base.overridden_by(self.layer).finish()
+        Ok(base
+            .overridden_by(ConfigLayer::from_env()?)
+            .overridden_by(self.layer.clone()))
+    }
+
+    /// The complete, checked configuration.
+    pub fn resolve(&self) -> Result<Config> {
+        self.merged()?.finish()
     }
 }
 
@@ -236,11 +293,7 @@ impl Config {
     /// The configuration `ternion run` hands a program: `TERNION_CONFIG`'s
     /// file if set, overridden by the other `TERNION_*` variables.
     pub fn from_env() -> Result<Config> {
-        let base = match std::env::var_os("TERNION_CONFIG") {
-            Some(path) => ConfigLayer::from_file(Path::new(&path))?,
-            None => ConfigLayer::default(),
-        };
-        base.overridden_by(ConfigLayer::from_env()?).finish()
+        ConfigArgs::default().resolve()
     }
 }
 
@@ -398,6 +451,27 @@ mod test {
                 .contains("32 hex")
         );
         assert!(err("rank = 0\nbogus = 1").contains("bogus"));
+    }
+
+    #[test]
+    fn a_layer_passes_through_its_variables_unchanged() {
+        let layer = ConfigLayer {
+            rank: Some(1),
+            peers: Some(vec!["a:1".into(), "b:2".into(), "c:3".into()]),
+            session: Some("00112233445566778899aabbccddeeff".into()),
+            connect_timeout_ms: Some(1),
+            peer_timeout_ms: Some(0),
+            resume_buffer_bytes: Some(4096),
+            private_key_file: Some(PathBuf::from("/keys/rank1.key")),
+            public_keys: Some(vec!["k0".into(), "k1".into(), "k2".into()]),
+            aead: Some("chacha20-poly1305".into()),
+            insecure_plaintext: Some(false),
+        };
+        let vars: std::collections::HashMap<_, _> = layer.to_vars().into_iter().collect();
+        assert_eq!(vars.len(), 10);
+        let back = ConfigLayer::from_vars(|name| vars.get(name).cloned()).unwrap();
+        assert_eq!(back, layer);
+        assert!(ConfigLayer::default().to_vars().is_empty());
     }
 
     #[test]

@@ -14,6 +14,7 @@
 //! at a time; others wait on a condition variable for its round to end.
 
 use crate::clock::MonotonicClock;
+use crate::failure_report::FailureReporter;
 use crate::net::{TcpNetwork, TcpSocket};
 use crate::sys::{self, EventFd, PollFd};
 use std::os::fd::AsRawFd;
@@ -50,6 +51,8 @@ pub struct Engine {
     followers: usize,
     /// A peer's abort ends this process with the peer's code (MPI semantics).
     exit_on_peer_abort: bool,
+    /// Tells `ternion run` which peer failed this party.
+    failure_reporter: FailureReporter,
 }
 
 impl Engine {
@@ -57,6 +60,9 @@ impl Engine {
         let moved = self.endpoint.poll(&mut self.network, now);
         while let Some(event) = self.endpoint.poll_event() {
             log_event(&event);
+            if let Event::LinkFailed { peer, reason } = &event {
+                self.failure_reporter.link_failed(*peer, reason);
+            }
             if let Event::LinkFailed {
                 peer,
                 reason: LinkError::PeerAborted { code },
@@ -151,6 +157,7 @@ impl Driver {
                 poller_active: false,
                 followers: 0,
                 exit_on_peer_abort: false,
+                failure_reporter: FailureReporter::from_env(),
             }),
             followers_cv: Condvar::new(),
             comm_cv: Condvar::new(),

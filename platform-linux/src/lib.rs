@@ -22,6 +22,7 @@ pub mod config;
 mod driver;
 mod element;
 mod error;
+pub mod failure_report;
 pub mod guest;
 pub mod keys;
 mod mpc;

@@ -3,7 +3,7 @@
 //! sizes, repetitions, data patterns and checks), so `scripts/bench.sh` can
 //! set ternion, OpenMPI and raw TCP side by side.
 
-use crate::launch::{supervise, Job};
+use crate::launch::Job;
 use serde::Serialize;
 use std::hint::black_box;
 use std::process::ExitCode;
@@ -497,10 +497,5 @@ pub fn main(args: BenchArgs) -> Result<ExitCode, String> {
     let mut command = vec![exe.to_string_lossy().into_owned(), "bench".to_string()];
     command.extend(args.json.then(|| "--json".to_string()));
     command.extend(args.quick.then(|| "--quick".to_string()));
-    let job = Job::local().map_err(|e| e.to_string())?;
-    let children = (0..3)
-        .map(|rank| job.spawn(rank, &command).map(|c| (rank, c)))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| e.to_string())?;
-    Ok(supervise(children, true))
+    Job::local()?.run(&[0, 1, 2], &command, true)
 }

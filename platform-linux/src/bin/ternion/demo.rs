@@ -1,7 +1,7 @@
 //! `ternion demo`: three local parties hold private inputs, compute on
 //! secret shares over their standing links, and check the results.
 
-use crate::launch::{supervise, Job};
+use crate::launch::Job;
 use std::process::ExitCode;
 use ternion::Party;
 use ternion_core::mpc::{demo_inputs, run_demo};
@@ -61,7 +61,13 @@ fn party(args: DemoArgs) -> Result<bool, String> {
 /// `ternion demo`: as one party when given a rank (by `ternion run`'s
 /// environment or a flag), else launches three local parties.
 pub fn main(args: DemoArgs) -> Result<ExitCode, String> {
-    if args.party.layer.rank.is_some() {
+    if args
+        .party
+        .merged()
+        .map_err(|e| e.to_string())?
+        .rank
+        .is_some()
+    {
         return Ok(if party(args)? {
             ExitCode::SUCCESS
         } else {
@@ -75,10 +81,5 @@ pub fn main(args: DemoArgs) -> Result<ExitCode, String> {
         format!("--elements={}", args.elements),
         format!("--input-seed={}", args.input_seed),
     ];
-    let job = Job::local().map_err(|e| e.to_string())?;
-    let children = (0..3)
-        .map(|rank| job.spawn(rank, &command).map(|c| (rank, c)))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| e.to_string())?;
-    Ok(supervise(children, false))
+    Job::local()?.run(&[0, 1, 2], &command, false)
 }

@@ -1,12 +1,13 @@
 //! Fresh key pairs for a local job, so `ternion run` is secure with no set-up.
 
+use crate::private_dir::PrivateDir;
 use std::path::PathBuf;
 use ternion::keys::{format_key, PrivateKey};
 
 /// Three private key files (mode 0600) in a private directory, removed when
 /// this value is dropped, and the matching public keys.
 pub struct EphemeralKeys {
-    dir: PathBuf,
+    _dir: PrivateDir,
     files: [PathBuf; 3],
     public: [String; 3],
 }
@@ -14,23 +15,20 @@ pub struct EphemeralKeys {
 impl EphemeralKeys {
     /// Generates a key pair per rank.
     pub fn generate() -> Result<EphemeralKeys, String> {
-        let mut tag = [0u8; 8];
-        getrandom::getrandom(&mut tag).map_err(|e| e.to_string())?;
-        let name: String = tag.iter().map(|b| format!("{b:02x}")).collect();
-        let dir = std::env::temp_dir().join(format!("ternion-keys-{name}"));
-        std::fs::DirBuilder::new()
-            .mode(0o700)
-            .create(&dir)
-            .map_err(|e| format!("creating {}: {e}", dir.display()))?;
+        let dir = PrivateDir::create("keys")?;
         let mut files: [PathBuf; 3] = Default::default();
         let mut public: [String; 3] = Default::default();
         for rank in 0..3 {
             let key = PrivateKey::generate().map_err(|e| e.to_string())?;
-            files[rank] = dir.join(format!("rank{rank}.key"));
+            files[rank] = dir.join(&format!("rank{rank}.key"));
             key.write_new(&files[rank]).map_err(|e| e.to_string())?;
             public[rank] = format_key(&key.public());
         }
-        Ok(EphemeralKeys { dir, files, public })
+        Ok(EphemeralKeys {
+            _dir: dir,
+            files,
+            public,
+        })
     }
 
     /// The private key file of `rank`.
@@ -43,11 +41,3 @@ impl EphemeralKeys {
         self.public.join(",")
     }
 }
-
-impl Drop for EphemeralKeys {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-use std::os::unix::fs::DirBuilderExt;

@@ -1,10 +1,12 @@
 //! The `ternion` command: run programs as three parties, the demo, the benchmark.
 
 mod bench;
+mod blame;
 mod demo;
 mod ephemeral_keys;
 mod keygen;
 mod launch;
+mod private_dir;
 mod ring_bench;
 
 use clap::{Parser, Subcommand};
