@@ -4,7 +4,8 @@
 #   scripts/deps.sh install [GROUP...]   install what the groups use (all
 #                                        groups when none is named): Debian
 #                                        packages, Rust toolchains,
-#                                        components, targets, cargo tools
+#                                        components, targets, cargo tools;
+#                                        then check every command they list
 #   scripts/deps.sh need TOOL...         exit 1 at once if a command is
 #                                        missing, naming the package that
 #                                        provides it
@@ -85,6 +86,17 @@ install() {
         ;;
     esac
   done < <(entries)
+  # What was asked for must now be here: every command the groups list.
+  local tools=()
+  while read -r kind name commands groups; do
+    in_groups "$groups" "$@" || continue
+    if [ "$commands" != - ]; then
+      IFS=, read -ra item <<<"$commands"
+      tools+=("${item[@]}")
+    fi
+  done < <(entries)
+  need "${tools[@]}"
+  echo "deps.sh: present: ${tools[*]}" >&2
 }
 
 need() {
@@ -112,5 +124,5 @@ case ${1:-} in
   need) shift; need "$@" ;;
   nightly) entries | awk '$1 == "toolchain" && $2 ~ /^nightly-/ {print $2; exit}' ;;
   groups) entries | awk '{print $4}' | tr ',' '\n' | sort -u ;;
-  *) sed -n '2,17s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,18s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
 esac

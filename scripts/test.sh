@@ -13,6 +13,9 @@ cd "$(dirname "$0")/.."
 step() { printf '\n==== %s\n' "$*"; }
 
 step "dependencies: every Debian package, Rust toolchain, component, target and cargo tool of scripts/dependencies"
+# Installs them, then fails naming any command the list promises that is
+# still missing (clang, ld.lld, mpicc, cmake, busybox, qemu-system-x86_64,
+# cargo-fuzz, ...): later steps can rely on all of them.
 scripts/deps.sh install
 
 step "format"
