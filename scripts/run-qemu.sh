@@ -16,7 +16,12 @@
 #               the same guests (plaintext links in both, so the comparison is
 #               of the communication path), TERNION_BENCH_ROUNDS alternating
 #               rounds (default 3); writes target/ukl/bench.md and bench.json
+#   --stack-guard  one guest whose program overflows its stack: the guard
+#               page below the stack must stop it with a fault
 #   --quick     short benchmark (smoke test)
+# Private keys reach the guests in their initramfs (/ternion/env), never on
+# the kernel command line; every run ends by checking that no guest log
+# holds one.
 # With no selection, runs --demo --programs. Exits 0 only if every check
 # passed. Logs are in target/ukl/runs/. Run scripts/build-ukl.sh first.
 # RUST_LOG (a level name) sets the guests' console log level.
@@ -26,18 +31,19 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 ukl=target/ukl
 runs=$ukl/runs
-demo=0 programs=0 module=0 bench=0 quick=0
+demo=0 programs=0 module=0 bench=0 stack_guard=0 quick=0
 for arg in "$@"; do
   case $arg in
     --demo) demo=1 ;;
     --programs) programs=1 ;;
     --module) module=1 ;;
     --bench) bench=1 ;;
+    --stack-guard) stack_guard=1 ;;
     --quick) quick=1 ;;
-    *) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+    *) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
   esac
 done
-if ((demo + programs + module + bench == 0)); then demo=1 programs=1; fi
+if ((demo + programs + module + bench + stack_guard == 0)); then demo=1 programs=1; fi
 scripts/deps.sh install build qemu
 scripts/deps.sh need qemu-system-x86_64 python3 cpio
 [ -f $ukl/bzImage ] || { echo "no $ukl/bzImage: run scripts/build-ukl.sh" >&2; exit 1; }
@@ -70,6 +76,19 @@ session=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 addresses=(10.0.3.1 10.0.3.2 10.0.3.3)
 peers="${addresses[0]}:7000,${addresses[1]}:7000,${addresses[2]}:7000"
 
+# secrets_cpio FILE WORDS...: an initramfs holding only /ternion/env with
+# WORDS (KEY=VALUE), mode 0600: how a guest gets its private key without
+# the kernel command line, which the kernel prints at boot.
+secrets_cpio() {
+  local file=$1 tree
+  shift
+  tree=$(mktemp -d)
+  mkdir -m 700 "$tree/ternion"
+  (umask 077 && printf '%s\n' "$*" >"$tree/ternion/env")
+  (cd "$tree" && printf '%s\n' ternion ternion/env | cpio -o -H newc --quiet) >"$file"
+  rm -rf "$tree"
+}
+
 # boot_three NAME MODE SECURITY WORDS...: boots the three guests of one job
 # and waits for them. MODE is kernel (the in-kernel application) or hosted
 # (the initramfs whose /init is the static ternion program). SECURITY is
@@ -84,12 +103,15 @@ boot_three() {
   local hub=$!
   for r in 0 1 2; do
     local env="TERNION_RANK=$r TERNION_PEERS=$peers TERNION_SESSION=$session${RUST_LOG:+ RUST_LOG=$RUST_LOG}"
+    local boot=(-kernel $ukl/bzImage)
     if [ "$security" = keys ]; then
-      env+=" TERNION_PRIVATE_KEY=$(cat "$keys/party$r.key") TERNION_PUBLIC_KEYS=$public_list TERNION_AEAD=chacha20-poly1305"
+      [ "$mode" = kernel ] || { echo "boot_three: hosted guests run plaintext only" >&2; return 1; }
+      env+=" TERNION_PUBLIC_KEYS=$public_list TERNION_AEAD=chacha20-poly1305"
+      secrets_cpio "$dir/secrets$r.cpio" "TERNION_PRIVATE_KEY=$(cat "$keys/party$r.key")"
+      boot+=(-initrd "$dir/secrets$r.cpio")
     else
       env+=" TERNION_INSECURE_PLAINTEXT=1"
     fi
-    local boot=(-kernel $ukl/bzImage)
     # no_timer_check: on a loaded host, TCG's slow early boot can fail the
     # kernel's IO-APIC timer check and panic (seen once in CI).
     local cmdline="console=ttyS0 panic=-1 no_timer_check ip=${addresses[$r]}::::party$r:eth0:off"
@@ -174,7 +196,7 @@ if [ "$programs" = 1 ]; then
     { echo "the hosted reference run of the C programs failed:" >&2; tail -n 20 "$runs/reference.log" >&2; exit 1; }
   # Every C program of tests/mpi (cxx_ring is C++, which the kernel has no
   # runtime for). TERNION_QEMU_PROGRAMS picks a subset.
-  for prog in ${TERNION_QEMU_PROGRAMS:-misc ring_exchange async_exchange open_reveal share_inputs abort truncate}; do
+  for prog in ${TERNION_QEMU_PROGRAMS:-misc ring_exchange async_exchange open_reveal share_inputs abort truncate long_compute}; do
     boot_three "$prog" kernel keys "$prog" /out || true
     codes=""
     for r in 0 1 2; do
@@ -201,9 +223,13 @@ if [ "$module" = 1 ]; then
   kver=$(cat $ukl/module.kver)
   dir=$runs/module && mkdir -p "$dir"
   words="TERNION_SESSION=$session TERNION_PUBLIC_KEYS=$public_list"
-  for r in 0 1 2; do words+=" TERNION_KEY$r=$(cat "$keys/party$r.key")"; done
+  secret_words=()
+  for r in 0 1 2; do secret_words+=("TERNION_KEY$r=$(cat "$keys/party$r.key")"); done
+  # The kernel unpacks concatenated archives in turn: the init, then the keys.
+  secrets_cpio "$dir/secrets.cpio" "${secret_words[@]}"
+  cat $ukl/module.cpio.gz "$dir/secrets.cpio" >"$dir/initrd"
   timeout "$BOOT_TIMEOUT" qemu-system-x86_64 "${accel[@]}" -m 1G -nographic -no-reboot \
-    -nodefaults -serial stdio -kernel "/boot/vmlinuz-$kver" -initrd $ukl/module.cpio.gz \
+    -nodefaults -serial stdio -kernel "/boot/vmlinuz-$kver" -initrd "$dir/initrd" \
     -append "console=ttyS0 panic=-1 no_timer_check quiet loglevel=7 rdinit=/init $words" \
     </dev/null 2>&1 | tr -d '\r' >"$dir/guest.log" || true
   log=$dir/guest.log
@@ -271,6 +297,34 @@ print('\n'.join(rows))
 print(note)
 PY
 fi
+
+if [ "$stack_guard" = 1 ]; then
+  echo "== stack guard: a program that overflows its stack in the kernel"
+  dir=$runs/stack-guard && mkdir -p "$dir"
+  log=$dir/guest.log
+  timeout "$BOOT_TIMEOUT" qemu-system-x86_64 "${accel[@]}" -m 256M -nographic -no-reboot \
+    -nodefaults -serial stdio -kernel $ukl/bzImage \
+    -append "console=ttyS0 panic=-1 oops=panic no_timer_check -- stack_overflow" \
+    </dev/null >"$log" 2>&1 || true
+  deepest=$(grep -ao 'stack_overflow: [0-9]* KiB deep' "$log" | tail -1 | awk '{print $2}')
+  if grep -aq 'no fault: the stack is not guarded' "$log"; then
+    fail "stack guard: the program ran past its stack (see $log)"
+  elif ! grep -aqE 'double fault|unable to handle page fault|stack guard page' "$log"; then
+    fail "stack guard: no fault reported (see $log)"
+  elif [ -z "$deepest" ] || [ "$deepest" -lt 512 ]; then
+    fail "stack guard: faulted at ${deepest:-0} KiB, before using half the 1 MiB stack (see $log)"
+  else
+    echo "  the overflow faulted after ${deepest} KiB: $(grep -aoE 'double fault|unable to handle page fault|stack guard page' "$log" | head -1)"
+  fi
+fi
+
+# No private key may appear in any guest's console.
+for r in 0 1 2; do
+  key=$(cat "$keys/party$r.key")
+  leaked=$(grep -alr -- "$key" "$runs" --include='*.log' || true)
+  [ -z "$leaked" ] || fail "the private key of rank $r appears in: $leaked"
+done
+echo "== no private key in any guest log ($(find "$runs" -name '*.log' | wc -l) logs)"
 
 if ((failures > 0)); then
   echo "run-qemu: $failures check(s) failed"

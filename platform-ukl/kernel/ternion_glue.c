@@ -13,8 +13,11 @@
 
 #include <linux/completion.h>
 #include <linux/delay.h>
+#include <linux/fs.h>
 #include <linux/in.h>
 #include <linux/init.h>
+#include <linux/init_syscalls.h>
+#include <linux/initrd.h>
 #include <linux/jiffies.h>
 #include <linux/kthread.h>
 #include <linux/list.h>
@@ -26,6 +29,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/timekeeping.h>
+#include <linux/vmalloc.h>
 #include <linux/wait.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
@@ -447,8 +451,10 @@ void ternion_k_release(struct ternion_k_sock *sock)
  * ternion's threads run on their own 1 MiB stacks. A kernel thread's stack
  * is 16 KiB, and the application is ordinary code, compiled for user space:
  * the C programs keep buffers of tens of KiB on the stack, and so does the
- * Noise handshake. The stack comes from vmalloc, so an overflow hits a
- * guard page and oopses instead of corrupting memory.
+ * Noise handshake. The stack comes from vmalloc, never from contiguous
+ * pages: vmalloc leaves an unmapped guard page after every area, so the
+ * page below the stack is never mapped, and an overflow faults instead of
+ * corrupting memory (the `stack_overflow` program shows it).
  */
 #define APPLICATION_STACK_SIZE (1 << 20)
 
@@ -468,12 +474,12 @@ static void call_on_stack(void (*fn)(void *), void *arg, void *top)
 /* Runs fn(arg) on a fresh large stack; false if there was no memory. */
 static bool run_on_large_stack(void (*fn)(void *), void *arg)
 {
-	void *stack = kvmalloc(APPLICATION_STACK_SIZE, GFP_KERNEL);
+	void *stack = vmalloc(APPLICATION_STACK_SIZE);
 
 	if (!stack)
 		return false;
 	call_on_stack(fn, arg, stack + APPLICATION_STACK_SIZE);
-	kvfree(stack);
+	vfree(stack);
 	return true;
 }
 
@@ -568,12 +574,51 @@ static int app_body(void *unused)
 	ternion_k_exit(127);
 }
 
+#ifndef MODULE
+/*
+ * Secrets never travel on the kernel command line, which the kernel prints
+ * at boot. A guest's private key comes in its initramfs instead, as
+ * KEY=VALUE words in this file; they are read once, before the
+ * application starts, and the file is removed.
+ */
+#define SECRETS_FILE "/ternion/env"
+#define SECRETS_MAX 4096
+
+/* The secrets file's words, then the command line's. */
+static char *environment_words;
+
+static void __init read_secrets(void)
+{
+	struct file *file;
+	char *secrets;
+	loff_t pos = 0;
+	ssize_t len;
+
+	wait_for_initramfs();
+	file = filp_open(SECRETS_FILE, O_RDONLY, 0);
+	if (IS_ERR(file))
+		return; /* no initramfs, or no secrets in it: plaintext or module */
+	secrets = kzalloc(SECRETS_MAX, GFP_KERNEL);
+	len = secrets ? kernel_read(file, secrets, SECRETS_MAX - 1, &pos) : -ENOMEM;
+	filp_close(file, NULL);
+	init_unlink(SECRETS_FILE);
+	if (len < 0 || len == SECRETS_MAX - 1) {
+		pr_err("cannot read %s (error %zd, or longer than %d bytes)\n", SECRETS_FILE,
+		       len < 0 ? len : -EFBIG, SECRETS_MAX - 2);
+		kfree_sensitive(secrets);
+		return;
+	}
+	environment_words = kasprintf(GFP_KERNEL, "%s %s", secrets, saved_command_line);
+	kfree_sensitive(secrets);
+}
+#endif
+
 const char *ternion_k_environment(void)
 {
 #ifdef MODULE
 	return env;
 #else
-	return saved_command_line;
+	return environment_words ? environment_words : saved_command_line;
 #endif
 }
 
@@ -665,6 +710,7 @@ static int __init ternion_unikernel_main(void)
 {
 	if (!run)
 		return 0;
+	read_secrets();
 	if (start_application() == 0)
 		wait_for_completion(&app_done);
 	else

@@ -88,9 +88,9 @@ struct ternion_k_thread *ternion_k_thread_start(void (*fn)(void *), void *arg, c
 void ternion_k_thread_join(struct ternion_k_thread *thread);
 
 /*
- * The application's environment: space-separated KEY=VALUE words (the
- * kernel command line before "--" when built in, the `env` parameter when a
- * module). Never NULL.
+ * The application's environment: space-separated KEY=VALUE words (when
+ * built in, the initramfs file /ternion/env's, then the kernel command
+ * line's before "--"; the `env` parameter when a module). Never NULL.
  */
 const char *ternion_k_environment(void);
 

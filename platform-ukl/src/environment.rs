@@ -3,8 +3,10 @@
 //! A unikernel has no process environment, so the kernel command line is
 //! the environment: its `KEY=VALUE` words (the ones Linux would hand to
 //! init) are what `getenv` sees, and the party reads the same `TERNION_*`
-//! variables `ternion run` sets for hosted parties. Keys are given inline
-//! (`TERNION_PRIVATE_KEY`, 64 hex digits) because there is no file system.
+//! variables `ternion run` sets for hosted parties. The private key is
+//! given inline (`TERNION_PRIVATE_KEY`, 64 hex digits), but not on the
+//! command line, which the kernel prints: the glue reads it from the
+//! initramfs file `/ternion/env` and puts those words first.
 
 use crate::glue;
 use alloc::boxed::Box;

@@ -3,9 +3,14 @@
 # stock kernel, no network device. Rank 0 is ternion.ko, in the kernel;
 # ranks 1 and 2 are hosted `ternion demo` processes; all three meet on
 # loopback with secure links. The kernel hands the command line's unknown
-# KEY=VALUE words to init as its environment: TERNION_SESSION,
-# TERNION_PUBLIC_KEYS and each rank's TERNION_KEY<r> (64 hex digits).
+# KEY=VALUE words to init as its environment: TERNION_SESSION and
+# TERNION_PUBLIC_KEYS. Each rank's TERNION_KEY<r> (64 hex digits) is in
+# /ternion/env, an archive appended to the initramfs, so that no key is on
+# the command line the kernel prints.
 /bin/busybox --install -s /bin
+# shellcheck disable=SC1091
+. /ternion/env
+rm -f /ternion/env
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev

@@ -24,7 +24,7 @@ repo_root=$(cd "$script_dir/../.." && pwd)
 caller_dir=$PWD
 cd "$repo_root"
 
-C_PROGRAMS=(misc ring_exchange async_exchange open_reveal share_inputs abort truncate)
+C_PROGRAMS=(misc ring_exchange async_exchange open_reveal share_inputs abort truncate long_compute)
 CXX_PROGRAMS=(cxx_ring)
 PROGRAMS=("${C_PROGRAMS[@]}" "${CXX_PROGRAMS[@]}")
 CFLAGS=(-std=c11 -O2 -Wall -Wextra -Werror)
