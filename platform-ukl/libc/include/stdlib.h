@@ -33,4 +33,11 @@ int abs(int j);
 void qsort(void *base, size_t nmemb, size_t size,
            int (*compar)(const void *, const void *));
 
+/* glibc's generator, output for output (src/random.c); initstate takes
+ * states of 128 to 255 bytes, glibc's TYPE_3. */
+long random(void);
+void srandom(unsigned int seed);
+char *initstate(unsigned int seed, char *state, size_t n);
+char *setstate(char *state);
+
 #endif

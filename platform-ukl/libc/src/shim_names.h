@@ -49,6 +49,10 @@
 #define strtoull shim_strtoull
 #define abs shim_abs
 #define qsort shim_qsort
+#define random shim_random
+#define srandom shim_srandom
+#define initstate shim_initstate
+#define setstate shim_setstate
 /* string */
 #define memmove shim_memmove
 #define memchr shim_memchr

@@ -3,7 +3,7 @@
 #
 #  1. host: the shim built with gcc, every symbol prefixed shim_ (see
 #     src/shim_names.h), linked next to glibc and compared with it
-#     (tests/format_test.c);
+#     (tests/format_test.c; tests/random_test.c for the random generator);
 #  2. soft-float: the shim built with clang's soft-float x86_64 flags as a
 #     user program; its printf of doubles must match glibc's line for line
 #     (tests/softfloat_test.c against `format_test --doubles`);
@@ -32,7 +32,7 @@ fail() {
   echo "FAIL: $*"
 }
 
-SOURCES=(stdio string stdlib)
+SOURCES=(stdio string stdlib random)
 WARNINGS=(-std=c11 -Wall -Wextra -Werror -pedantic)
 clang_include=$(clang -print-resource-dir)/include
 # clang accepts -msoft-float for x86_64 but only turns off implicit float use;
@@ -79,6 +79,19 @@ if [[ $summary =~ ^format_test:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
   failed=$((failed + BASH_REMATCH[2]))
 else
   fail "format_test did not finish"
+fi
+
+echo "== host: random, srandom, initstate and setstate against glibc's"
+gcc -std=c11 -Wall -Wextra -Werror -O2 -c "$libc_dir/tests/random_test.c" -o "$work/random_test.o"
+gcc "$work/random_test.o" "$work/host_random.o" -o "$work/random_test"
+"$work/random_test" > "$work/random_test.out" || true
+tail -n 11 "$work/random_test.out"
+summary=$(tail -n 1 "$work/random_test.out")
+if [[ $summary =~ ^random_test:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+  pass "${BASH_REMATCH[1]}"
+  failed=$((failed + BASH_REMATCH[2]))
+else
+  fail "random_test did not finish"
 fi
 
 # ---- 2. soft-float -----------------------------------------------------------
