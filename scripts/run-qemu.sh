@@ -19,7 +19,7 @@
 #   --stack-guard  one guest whose program overflows its stack: the guard
 #               page below the stack must stop it with a fault
 #   --quick     short benchmark (smoke test)
-# Private keys reach the guests in their initramfs (/ternion/env), never on
+# Private keys reach the guests in their initramfs (/ternion-secrets), never on
 # the kernel command line; every run ends by checking that no guest log
 # holds one.
 # With no selection, runs --demo --programs. Exits 0 only if every check
@@ -76,16 +76,15 @@ session=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 addresses=(10.0.3.1 10.0.3.2 10.0.3.3)
 peers="${addresses[0]}:7000,${addresses[1]}:7000,${addresses[2]}:7000"
 
-# secrets_cpio FILE WORDS...: an initramfs holding only /ternion/env with
+# secrets_cpio FILE WORDS...: an initramfs holding only /ternion-secrets with
 # WORDS (KEY=VALUE), mode 0600: how a guest gets its private key without
 # the kernel command line, which the kernel prints at boot.
 secrets_cpio() {
   local file=$1 tree
   shift
   tree=$(mktemp -d)
-  mkdir -m 700 "$tree/ternion"
-  (umask 077 && printf '%s\n' "$*" >"$tree/ternion/env")
-  (cd "$tree" && printf '%s\n' ternion ternion/env | cpio -o -H newc --quiet) >"$file"
+  (umask 077 && printf '%s\n' "$*" >"$tree/ternion-secrets")
+  (cd "$tree" && echo ternion-secrets | cpio -o -H newc --quiet) >"$file"
   rm -rf "$tree"
 }
 
@@ -225,9 +224,12 @@ if [ "$module" = 1 ]; then
   words="TERNION_SESSION=$session TERNION_PUBLIC_KEYS=$public_list"
   secret_words=()
   for r in 0 1 2; do secret_words+=("TERNION_KEY$r=$(cat "$keys/party$r.key")"); done
-  # The kernel unpacks concatenated archives in turn: the init, then the keys.
+  # The kernel unpacks concatenated archives in turn: the init, then the
+  # keys. An uncompressed archive must start at a multiple of 4 bytes.
   secrets_cpio "$dir/secrets.cpio" "${secret_words[@]}"
-  cat $ukl/module.cpio.gz "$dir/secrets.cpio" >"$dir/initrd"
+  cp $ukl/module.cpio.gz "$dir/initrd"
+  truncate -s %4 "$dir/initrd"
+  cat "$dir/secrets.cpio" >>"$dir/initrd"
   timeout "$BOOT_TIMEOUT" qemu-system-x86_64 "${accel[@]}" -m 1G -nographic -no-reboot \
     -nodefaults -serial stdio -kernel "/boot/vmlinuz-$kver" -initrd "$dir/initrd" \
     -append "console=ttyS0 panic=-1 no_timer_check quiet loglevel=7 rdinit=/init $words" \
@@ -321,7 +323,7 @@ fi
 # No private key may appear in any guest's console.
 for r in 0 1 2; do
   key=$(cat "$keys/party$r.key")
-  leaked=$(grep -alr -- "$key" "$runs" --include='*.log' || true)
+  leaked=$(grep -alr --include='*.log' -e "$key" "$runs" || true)
   [ -z "$leaked" ] || fail "the private key of rank $r appears in: $leaked"
 done
 echo "== no private key in any guest log ($(find "$runs" -name '*.log' | wc -l) logs)"

@@ -581,7 +581,7 @@ static int app_body(void *unused)
  * KEY=VALUE words in this file; they are read once, before the
  * application starts, and the file is removed.
  */
-#define SECRETS_FILE "/ternion/env"
+#define SECRETS_FILE "/ternion-secrets"
 #define SECRETS_MAX 4096
 
 /* The secrets file's words, then the command line's. */

@@ -89,7 +89,7 @@ void ternion_k_thread_join(struct ternion_k_thread *thread);
 
 /*
  * The application's environment: space-separated KEY=VALUE words (when
- * built in, the initramfs file /ternion/env's, then the kernel command
+ * built in, the initramfs file /ternion-secrets's, then the kernel command
  * line's before "--"; the `env` parameter when a module). Never NULL.
  */
 const char *ternion_k_environment(void);

@@ -6,7 +6,7 @@
 //! variables `ternion run` sets for hosted parties. The private key is
 //! given inline (`TERNION_PRIVATE_KEY`, 64 hex digits), but not on the
 //! command line, which the kernel prints: the glue reads it from the
-//! initramfs file `/ternion/env` and puts those words first.
+//! initramfs file `/ternion-secrets` and puts those words first.
 
 use crate::glue;
 use alloc::boxed::Box;

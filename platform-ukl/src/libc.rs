@@ -100,6 +100,28 @@ pub extern "C" fn abort() -> ! {
     glue::exit(128 + 6)
 }
 
+/// `getrandom`: the kernel's random number generator, which is seeded long
+/// before the application starts, so no flag changes what it returns.
+///
+/// # Safety
+/// `buf` points to `len` writable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn getrandom(buf: *mut c_void, len: usize, _flags: c_uint) -> isize {
+    const EFAULT: c_int = 14;
+    let Ok(count) = isize::try_from(len) else {
+        return fail(EINVAL) as isize;
+    };
+    if len == 0 {
+        return 0;
+    }
+    if buf.is_null() {
+        return fail(EFAULT) as isize;
+    }
+    // SAFETY: the caller passes `len` writable bytes.
+    glue::random(unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), len) });
+    count
+}
+
 /// `struct timespec` on x86-64.
 #[repr(C)]
 pub struct Timespec {

@@ -5,12 +5,12 @@
 # loopback with secure links. The kernel hands the command line's unknown
 # KEY=VALUE words to init as its environment: TERNION_SESSION and
 # TERNION_PUBLIC_KEYS. Each rank's TERNION_KEY<r> (64 hex digits) is in
-# /ternion/env, an archive appended to the initramfs, so that no key is on
+# /ternion-secrets, an archive appended to the initramfs, so that no key is on
 # the command line the kernel prints.
 /bin/busybox --install -s /bin
 # shellcheck disable=SC1091
-. /ternion/env
-rm -f /ternion/env
+. /ternion-secrets
+rm -f /ternion-secrets
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev

@@ -7,7 +7,8 @@
  * program next to glibc and compared against it.  The renaming applies to
  * the declarations in include/ too, since they are included after this.
  * memcpy, memset and memcmp keep their names: glibc's serve as well as the
- * kernel's.
+ * kernel's; so do clock_gettime and getrandom, whose glibc versions are the
+ * real clock and generator the tests compare with.
  */
 #ifndef TERNION_LIBC_SHIM_NAMES_H
 #define TERNION_LIBC_SHIM_NAMES_H
@@ -53,6 +54,11 @@
 #define srandom shim_srandom
 #define initstate shim_initstate
 #define setstate shim_setstate
+/* time, randomness */
+#define gettimeofday shim_gettimeofday
+#define sodium_init shim_sodium_init
+#define randombytes_buf shim_randombytes_buf
+#define randombytes_random shim_randombytes_random
 /* string */
 #define memmove shim_memmove
 #define memchr shim_memchr

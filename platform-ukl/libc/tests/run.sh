@@ -3,7 +3,8 @@
 #
 #  1. host: the shim built with gcc, every symbol prefixed shim_ (see
 #     src/shim_names.h), linked next to glibc and compared with it
-#     (tests/format_test.c; tests/random_test.c for the random generator);
+#     (tests/format_test.c; random_test.c, time_test.c and sodium_test.c
+#     against glibc's generator and clock and against libsodium);
 #  2. soft-float: the shim built with clang's soft-float x86_64 flags as a
 #     user program; its printf of doubles must match glibc's line for line
 #     (tests/softfloat_test.c against `format_test --doubles`);
@@ -21,6 +22,7 @@ set -euo pipefail
 libc_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 repo_root=$(cd "$libc_dir/../.." && pwd)
 "$repo_root/scripts/deps.sh" need gcc clang nm || exit 1
+[ -e /usr/include/sodium.h ] || { echo "missing: sodium.h, from the Debian package libsodium-dev (scripts/deps.sh install brings it)" >&2; exit 1; }
 work=$(mktemp -d /tmp/ternion-libc.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
@@ -32,7 +34,7 @@ fail() {
   echo "FAIL: $*"
 }
 
-SOURCES=(stdio string stdlib random)
+SOURCES=(stdio string stdlib random time sodium)
 WARNINGS=(-std=c11 -Wall -Wextra -Werror -pedantic)
 clang_include=$(clang -print-resource-dir)/include
 # clang accepts -msoft-float for x86_64 but only turns off implicit float use;
@@ -47,7 +49,7 @@ KERNEL_FLAGS=(--target=x86_64-unknown-none-elf -ffreestanding -nostdinc
 # What the shim and the programs may leave undefined: the Rust side's
 # functions, the kernel's mem* and compiler_builtins' soft-float helpers.
 ALLOWED_UNDEFINED=(malloc realloc free getenv exit abort __errno_location
-  clock_gettime time nanosleep sleep usleep ternion_ukl_console_write
+  clock_gettime time nanosleep sleep usleep getrandom ternion_ukl_console_write
   memcpy memset memcmp)
 SOFT_FLOAT_HELPER='^__((add|sub|mul|div|neg)[sd]f3|(fix|fixuns)[sd]f[sd]i|float(un)?[sd]i[sd]f|(eq|ne|lt|le|gt|ge|unord|cmp)[sd]f2|extendsfdf2|truncdfsf2)$'
 
@@ -81,18 +83,29 @@ else
   fail "format_test did not finish"
 fi
 
+# host_test NAME SHIM_SOURCE [LIBRARY...]: tests/NAME.c against the
+# prefixed shim source; its last line is "NAME: N passed, M failed".
+host_test() {
+  local name=$1 source=$2 summary
+  shift 2
+  gcc -std=c11 -Wall -Wextra -Werror -O2 -c "$libc_dir/tests/$name.c" -o "$work/$name.o"
+  gcc "$work/$name.o" "$work/host_$source.o" "$@" -o "$work/$name"
+  "$work/$name" > "$work/$name.out" || true
+  tail -n 11 "$work/$name.out"
+  summary=$(tail -n 1 "$work/$name.out")
+  if [[ $summary =~ ^$name:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+    pass "${BASH_REMATCH[1]}"
+    failed=$((failed + BASH_REMATCH[2]))
+  else
+    fail "$name did not finish"
+  fi
+}
 echo "== host: random, srandom, initstate and setstate against glibc's"
-gcc -std=c11 -Wall -Wextra -Werror -O2 -c "$libc_dir/tests/random_test.c" -o "$work/random_test.o"
-gcc "$work/random_test.o" "$work/host_random.o" -o "$work/random_test"
-"$work/random_test" > "$work/random_test.out" || true
-tail -n 11 "$work/random_test.out"
-summary=$(tail -n 1 "$work/random_test.out")
-if [[ $summary =~ ^random_test:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
-  pass "${BASH_REMATCH[1]}"
-  failed=$((failed + BASH_REMATCH[2]))
-else
-  fail "random_test did not finish"
-fi
+host_test random_test random
+echo "== host: gettimeofday against glibc's"
+host_test time_test time
+echo "== host: sodium_init and randombytes_buf against libsodium's"
+host_test sodium_test sodium -lsodium
 
 # ---- 2. soft-float -----------------------------------------------------------
 echo "== soft-float: the shim's doubles under the kernel's ABI"
@@ -136,13 +149,14 @@ for src in "${SOURCES[@]}"; do
 done
 # Every header on its own and all together, for C11 -pedantic.
 headers=()
-for h in "$libc_dir"/include/*.h; do
-  headers+=("$(basename "$h")")
-  if printf '#include <%s>\n' "$(basename "$h")" |
+for h in "$libc_dir"/include/*.h "$libc_dir"/include/sys/*.h; do
+  h=${h#"$libc_dir"/include/}
+  headers+=("$h")
+  if printf '#include <%s>\n' "$h" |
     clang "${KERNEL_FLAGS[@]}" "${WARNINGS[@]}" -x c -c - -o /dev/null; then
     pass 1
   else
-    fail "include/$(basename "$h") does not compile on its own"
+    fail "include/$h does not compile on its own"
   fi
 done
 if printf '#include <%s>\n' "${headers[@]}" "${headers[@]}" |
