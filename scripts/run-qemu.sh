@@ -18,6 +18,9 @@
 #               rounds (default 3); writes target/ukl/bench.md and bench.json
 #   --stack-guard  one guest whose program overflows its stack: the guard
 #               page below the stack must stop it with a fault
+#   --libc      one guest runs platform-ukl/tests/libc_check.c; its math,
+#               random and time results must match the same program built
+#               against glibc and libsodium
 #   --quick     short benchmark (smoke test)
 # Private keys reach the guests in their initramfs (/ternion-secrets), never on
 # the kernel command line; every run ends by checking that no guest log
@@ -31,7 +34,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 ukl=target/ukl
 runs=$ukl/runs
-demo=0 programs=0 module=0 bench=0 stack_guard=0 quick=0
+demo=0 programs=0 module=0 bench=0 stack_guard=0 libc=0 quick=0
 for arg in "$@"; do
   case $arg in
     --demo) demo=1 ;;
@@ -39,11 +42,12 @@ for arg in "$@"; do
     --module) module=1 ;;
     --bench) bench=1 ;;
     --stack-guard) stack_guard=1 ;;
+    --libc) libc=1 ;;
     --quick) quick=1 ;;
-    *) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+    *) sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
   esac
 done
-if ((demo + programs + module + bench + stack_guard == 0)); then demo=1 programs=1; fi
+if ((demo + programs + module + bench + stack_guard + libc == 0)); then demo=1 programs=1; fi
 scripts/deps.sh install build qemu
 scripts/deps.sh need qemu-system-x86_64 python3 cpio
 [ -f $ukl/bzImage ] || { echo "no $ukl/bzImage: run scripts/build-ukl.sh" >&2; exit 1; }
@@ -318,6 +322,47 @@ if [ "$stack_guard" = 1 ]; then
   else
     echo "  the overflow faulted after ${deepest} KiB: $(grep -aoE 'double fault|unable to handle page fault|stack guard page' "$log" | head -1)"
   fi
+fi
+
+if [ "$libc" = 1 ]; then
+  echo "== libc: the in-kernel C library against glibc and libsodium"
+  dir=$runs/libc && mkdir -p "$dir"
+  scripts/deps.sh need cc || exit 1
+  cc -std=c11 -O2 -Wall -Wextra -Werror platform-ukl/tests/libc_check.c -lm -lsodium -o "$dir/hosted"
+  "$dir/hosted" >"$dir/glibc.out"
+  timeout "$BOOT_TIMEOUT" qemu-system-x86_64 "${accel[@]}" -m 256M -nographic -no-reboot \
+    -nodefaults -serial stdio -kernel $ukl/bzImage \
+    -append "console=ttyS0 panic=-1 no_timer_check -- libc_check" \
+    </dev/null >"$dir/guest.log" 2>&1 || true
+  python3 - "$dir/glibc.out" "$dir/guest.log" <<'PY' || fail "libc: the kernel's results differ (see $dir)"
+import re, struct, sys
+want = open(sys.argv[1]).read().splitlines()
+log = open(sys.argv[2], 'rb').read().decode('utf-8', 'replace')
+got = [re.sub(r'^\[\s*\d+\.\d+\] (ternion: )?', '', l).rstrip('\r') for l in log.splitlines()]
+got = [l for l in got if re.match(r'^(ceil|floor|fabs|round|exp|sqrt|log2|log|pow|random|interleaved|check|libc_check:) ', l)]
+# Where IEEE 754 fixes the result it must be equal; elsewhere within one ulp.
+exact = {'ceil', 'floor', 'fabs', 'round', 'sqrt'}
+def ordered(bits):  # doubles as integers that are adjacent for adjacent doubles
+    b = int(bits, 16)
+    return -(b & (2**63 - 1)) if b >> 63 else b
+bad = 0
+if len(got) != len(want):
+    print('  the kernel printed %d lines, glibc %d' % (len(got), len(want)))
+    bad += 1
+ulps = 0
+for w, g in zip(want, got):
+    if w == g:
+        continue
+    wf, gf = w.split(), g.split()
+    if wf[0] in exact or wf[0] not in {'exp', 'log2', 'log', 'pow'} or wf[:-1] != gf[:-1] \
+            or abs(ordered(wf[-1]) - ordered(gf[-1])) > 1:
+        print('  glibc:  %s\n  kernel: %s' % (w, g))
+        bad += 1
+    else:
+        ulps += 1
+print('  %d lines compared, %d within one ulp of glibc, %d differ' % (len(want), ulps, bad))
+sys.exit(1 if bad else 0)
+PY
 fi
 
 # No private key may appear in any guest's console.

@@ -69,5 +69,5 @@ platform-ukl/libc/tests/run.sh
 step "UKL: the kernel image, UKL.a and the module for Debian's kernel (scripts/build-ukl.sh)"
 scripts/build-ukl.sh
 
-step "UKL under QEMU: three in-kernel parties (demo, C conformance programs), ternion.ko in the stock kernel, a quick benchmark, the stack guard; no key in any guest log"
-scripts/run-qemu.sh --demo --programs --module --bench --quick --stack-guard
+step "UKL under QEMU: three in-kernel parties (demo, C conformance programs), ternion.ko in the stock kernel, a quick benchmark, the stack guard, the C library against glibc; no key in any guest log"
+scripts/run-qemu.sh --demo --programs --module --bench --quick --stack-guard --libc

@@ -25,6 +25,7 @@ mod console;
 mod environment;
 mod glue;
 mod libc;
+mod math;
 mod net;
 mod party;
 mod programs;
