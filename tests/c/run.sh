@@ -11,20 +11,9 @@ rel=target/release
 out=target/c-tests
 mkdir -p "$out"
 export PKG_CONFIG_PATH="$rel/pkgconfig"
-passed=0
-failed=0
-check() {
-    local name="$1"
-    shift
-    if "$@" >"$out/$name.log" 2>&1; then
-        echo "PASS $name"
-        passed=$((passed + 1))
-    else
-        echo "FAIL $name (log: $out/$name.log)"
-        tail -n 20 "$out/$name.log" | sed 's/^/    /'
-        failed=$((failed + 1))
-    fi
-}
+check_logs="$out"
+# shellcheck source=tests/check.sh
+. tests/check.sh
 
 for hdr in mpi.h ternion.h; do
     printf '#include <%s>\nint main(void) { return 0; }\n' "$hdr" >"$out/include-$hdr.c"

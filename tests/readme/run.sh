@@ -13,21 +13,9 @@ cargo build --release -q -p ternion-linux --examples
 # "./program" in the README: the ring example, under the README's name.
 cp "$rel/examples/ring" "$out/program"
 export PATH="$rel:$PATH"
-passed=0
-failed=0
-check() {
-    local name="$1" log
-    shift
-    log="$out/$(printf '%s' "$name" | tr -cs 'A-Za-z0-9.-' '_').log"
-    if (cd "$out" && "$@") >"$log" 2>&1; then
-        echo "PASS $name"
-        passed=$((passed + 1))
-    else
-        echo "FAIL $name (log: $log)"
-        tail -n 20 "$log" | sed 's/^/    /'
-        failed=$((failed + 1))
-    fi
-}
+check_logs="$out" check_cwd="$out"
+# shellcheck source=tests/check.sh
+. tests/check.sh
 # expect TEXT FILE: FILE contains TEXT.
 expect() {
     grep -qF -- "$1" "$2" || {

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+
+#include "tally.h"
 int shim_sodium_init(void);
 void shim_randombytes_buf(void *buf, size_t size);
 uint32_t shim_randombytes_random(void);
@@ -21,17 +23,6 @@ static int shim_errno;
 int *shim_errno_location(void) { return &shim_errno; }
 void shim_abort(void) { abort(); }
 
-static int passed, failed;
-
-static void check(int ok, const char *what)
-{
-    if (ok) {
-        passed++;
-    } else {
-        failed++;
-        printf("FAIL %s\n", what);
-    }
-}
 
 /* Fills size bytes between guard bytes; true if the guards are untouched. */
 static int fills_exactly(void (*fill)(void *, size_t), size_t size)
@@ -84,6 +75,5 @@ int main(void)
     check(ours < 400 && theirs < 400, "the bytes are uniform");
     uint32_t x = shim_randombytes_random(), y = shim_randombytes_random();
     check(x != y || shim_randombytes_random() != x, "randombytes_random varies");
-    printf("sodium_test: %d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return finish("sodium_test");
 }

@@ -9,22 +9,13 @@
 #include <stdio.h>
 #include <sys/time.h>
 
+
+#include "tally.h"
 int shim_gettimeofday(struct timeval *tv, void *tz);
 
 static int shim_errno;
 int *shim_errno_location(void) { return &shim_errno; }
 
-static int passed, failed;
-
-static void check(int ok, const char *what)
-{
-    if (ok) {
-        passed++;
-    } else {
-        failed++;
-        printf("FAIL %s\n", what);
-    }
-}
 
 static long long micros(const struct timeval *tv)
 {
@@ -49,6 +40,5 @@ int main(void)
     check(shim_gettimeofday(&tv, &tz) == -1 && shim_errno == EINVAL,
           "a time zone argument is refused with EINVAL");
     check(shim_gettimeofday(NULL, NULL) == 0, "a NULL timeval is accepted");
-    printf("time_test: %d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return finish("time_test");
 }
