@@ -43,20 +43,20 @@ pub struct RunArgs {
 /// Everything needed to start the parties of a job here.
 pub struct Job {
     /// Where each rank listens.
-    pub peers: [String; 3],
+    peers: [String; 3],
     /// The session all parties share.
-    pub session: String,
+    session: String,
     /// Fresh keys for a job whose parties all run here.
-    pub keys: Option<EphemeralKeys>,
+    keys: Option<EphemeralKeys>,
     /// Settings every party gets as `TERNION_*` variables, over the keys above.
-    pub settings: Vec<(&'static str, String)>,
+    settings: Vec<(&'static str, String)>,
     /// Where each party reports the peer whose failure made it fail.
     reports: PrivateDir,
 }
 
 impl Job {
     /// A job at `peers` with no session, keys or settings yet.
-    pub fn at(peers: [String; 3]) -> Result<Job, String> {
+    fn at(peers: [String; 3]) -> Result<Job, String> {
         Ok(Job {
             peers,
             session: String::new(),
