@@ -60,15 +60,9 @@ impl Engine {
         let moved = self.endpoint.poll(&mut self.network, now);
         while let Some(event) = self.endpoint.poll_event() {
             log_event(&event);
-            if let Event::LinkFailed { peer, reason } = &event {
-                self.failure_reporter.link_failed(*peer, reason);
-            }
-            if let Event::LinkFailed {
-                peer,
-                reason: LinkError::PeerAborted { code },
-            } = event
-            {
-                if self.exit_on_peer_abort {
+            if let Event::LinkFailed { peer, reason } = event {
+                self.failure_reporter.link_failed(peer, &reason);
+                if let (LinkError::PeerAborted { code }, true) = (reason, self.exit_on_peer_abort) {
                     eprintln!("ternion: {peer} aborted the job with code {code}; exiting");
                     std::process::exit(code);
                 }

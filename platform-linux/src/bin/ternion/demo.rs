@@ -21,8 +21,8 @@ pub struct DemoArgs {
     party: ternion::ConfigArgs,
 }
 
-fn party(args: DemoArgs) -> Result<bool, String> {
-    let config = args.party.resolve().map_err(|e| e.to_string())?;
+fn party(args: DemoArgs, layer: ternion::ConfigLayer) -> Result<bool, String> {
+    let config = layer.finish().map_err(|e| e.to_string())?;
     let p = Party::connect(&config).map_err(|e| e.to_string())?;
     let mut input_seed = [0u8; 32];
     input_seed[..8].copy_from_slice(&args.input_seed.to_le_bytes());
@@ -61,14 +61,9 @@ fn party(args: DemoArgs) -> Result<bool, String> {
 /// `ternion demo`: as one party when given a rank (by `ternion run`'s
 /// environment or a flag), else launches three local parties.
 pub fn main(args: DemoArgs) -> Result<ExitCode, String> {
-    if args
-        .party
-        .merged()
-        .map_err(|e| e.to_string())?
-        .rank
-        .is_some()
-    {
-        return Ok(if party(args)? {
+    let layer = args.party.merged().map_err(|e| e.to_string())?;
+    if layer.rank.is_some() {
+        return Ok(if party(args, layer)? {
             ExitCode::SUCCESS
         } else {
             ExitCode::FAILURE

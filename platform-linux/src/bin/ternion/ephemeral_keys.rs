@@ -36,8 +36,8 @@ impl EphemeralKeys {
         &self.files[rank]
     }
 
-    /// All public keys, comma-separated, rank 0 first.
-    pub fn public_list(&self) -> String {
-        self.public.join(",")
+    /// All public keys, rank 0 first.
+    pub fn public_keys(&self) -> Vec<String> {
+        self.public.to_vec()
     }
 }

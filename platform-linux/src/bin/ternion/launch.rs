@@ -12,7 +12,7 @@ use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 use ternion::config::{format_session, CONFIG_FILE};
 use ternion::failure_report::{FailureReport, REPORT_FILE_ENV};
-use ternion::ConfigArgs;
+use ternion::{ConfigArgs, ConfigLayer};
 
 /// How long the other parties get to notice a failed party and exit.
 const GRACE: Duration = Duration::from_secs(15);
@@ -44,12 +44,14 @@ pub struct RunArgs {
 pub struct Job {
     /// Where each rank listens.
     peers: [String; 3],
-    /// The session all parties share.
-    session: String,
+    /// The session all parties share (`None`: each derives it from the peers).
+    session: Option<String>,
     /// Fresh keys for a job whose parties all run here.
     keys: Option<EphemeralKeys>,
-    /// Settings every party gets as `TERNION_*` variables, over the keys above.
-    settings: Vec<(&'static str, String)>,
+    /// Settings every party gets, over the keys above.
+    settings: ConfigLayer,
+    /// A configuration file every party reads under those settings.
+    config_file: Option<PathBuf>,
     /// Where each party reports the peer whose failure made it fail.
     reports: PrivateDir,
 }
@@ -59,9 +61,10 @@ impl Job {
     fn at(peers: [String; 3]) -> Result<Job, String> {
         Ok(Job {
             peers,
-            session: String::new(),
+            session: None,
             keys: None,
-            settings: Vec::new(),
+            settings: ConfigLayer::default(),
+            config_file: None,
             reports: PrivateDir::create("run")?,
         })
     }
@@ -86,7 +89,7 @@ impl Job {
     fn make_local_session_and_keys(&mut self) -> Result<(), String> {
         let mut session = [0u8; 16];
         getrandom::getrandom(&mut session).map_err(|e| e.to_string())?;
-        self.session = format_session(&session);
+        self.session = Some(format_session(&session));
         self.keys = Some(EphemeralKeys::generate()?);
         Ok(())
     }
@@ -95,23 +98,35 @@ impl Job {
         self.reports.join(&format!("rank{rank}.failure"))
     }
 
-    /// Starts `command` as `rank`, with its output piped to us.
+    /// Starts `command` as `rank`, with its output piped to us and its
+    /// configuration in its `TERNION_*` variables.
     fn spawn(&self, rank: usize, command: &[String]) -> std::io::Result<Child> {
+        let keys = self
+            .keys
+            .as_ref()
+            .map_or_else(ConfigLayer::default, |keys| ConfigLayer {
+                private_key_file: Some(keys.file(rank).clone()),
+                public_keys: Some(keys.public_keys()),
+                ..ConfigLayer::default()
+            });
+        let identity = ConfigLayer {
+            rank: u8::try_from(rank).ok(),
+            peers: Some(self.peers.to_vec()),
+            session: self.session.clone(),
+            ..ConfigLayer::default()
+        };
+        let party = keys
+            .overridden_by(self.settings.clone())
+            .overridden_by(identity);
         let mut cmd = Command::new(&command[0]);
-        if let Some(keys) = &self.keys {
-            cmd.env("TERNION_PRIVATE_KEY_FILE", keys.file(rank))
-                .env("TERNION_PUBLIC_KEYS", keys.public_list());
-        }
         cmd.args(&command[1..])
-            .envs(self.settings.iter().map(|(k, v)| (k, v)))
-            .env("TERNION_RANK", rank.to_string())
-            .env("TERNION_PEERS", self.peers.join(","))
+            .envs(party.to_vars())
             .env(REPORT_FILE_ENV, self.report_file(rank))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        if !self.session.is_empty() {
-            cmd.env("TERNION_SESSION", &self.session);
+        if let Some(file) = &self.config_file {
+            cmd.env(CONFIG_FILE, file);
         }
         cmd.spawn()
     }
@@ -308,7 +323,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode, String> {
             ),
             (None, None) => Job::local()?,
         };
-    if let Some(session) = session {
+    if session.is_some() {
         job.session = session;
     } else if rank.is_none() && job.keys.is_none() {
         // All three ranks run here: a fresh session and fresh keys, as for
@@ -316,11 +331,8 @@ pub fn run(args: RunArgs) -> Result<ExitCode, String> {
         // configuration.)
         job.make_local_session_and_keys()?;
     }
-    job.settings = settings.to_vars();
-    if let Some(file) = &args.party.file {
-        job.settings
-            .push((CONFIG_FILE, file.to_string_lossy().into_owned()));
-    }
+    job.settings = settings;
+    job.config_file = args.party.file.clone();
     let ranks: Vec<usize> = match rank {
         Some(r) if r < 3 => vec![usize::from(r)],
         Some(r) => return Err(format!("rank {r} is not 0, 1 or 2")),
