@@ -135,6 +135,14 @@ boot_three() {
   return $rc
 }
 
+# boot_alone LOG WORDS: boots one guest of the image, with no network and
+# no peers, for the kernel's own checks; WORDS end its command line.
+boot_alone() {
+  timeout "$BOOT_TIMEOUT" qemu-system-x86_64 "${accel[@]}" -m 256M -nographic -no-reboot \
+    -nodefaults -serial stdio -kernel $ukl/bzImage \
+    -append "console=ttyS0 panic=-1 no_timer_check $2" </dev/null >"$1" 2>&1 || true
+}
+
 # The exit code a guest's application reported, or "none".
 exit_code() {
   local code
@@ -308,10 +316,7 @@ if [ "$stack_guard" = 1 ]; then
   echo "== stack guard: a program that overflows its stack in the kernel"
   dir=$runs/stack-guard && mkdir -p "$dir"
   log=$dir/guest.log
-  timeout "$BOOT_TIMEOUT" qemu-system-x86_64 "${accel[@]}" -m 256M -nographic -no-reboot \
-    -nodefaults -serial stdio -kernel $ukl/bzImage \
-    -append "console=ttyS0 panic=-1 oops=panic no_timer_check -- stack_overflow" \
-    </dev/null >"$log" 2>&1 || true
+  boot_alone "$log" "oops=panic -- stack_overflow"
   deepest=$(grep -ao 'stack_overflow: [0-9]* KiB deep' "$log" | tail -1 | awk '{print $2}')
   if grep -aq 'no fault: the stack is not guarded' "$log"; then
     fail "stack guard: the program ran past its stack (see $log)"
@@ -330,10 +335,7 @@ if [ "$libc" = 1 ]; then
   scripts/deps.sh need cc || exit 1
   cc -std=c11 -O2 -Wall -Wextra -Werror platform-ukl/tests/libc_check.c -lm -lsodium -o "$dir/hosted"
   "$dir/hosted" >"$dir/glibc.out"
-  timeout "$BOOT_TIMEOUT" qemu-system-x86_64 "${accel[@]}" -m 256M -nographic -no-reboot \
-    -nodefaults -serial stdio -kernel $ukl/bzImage \
-    -append "console=ttyS0 panic=-1 no_timer_check -- libc_check" \
-    </dev/null >"$dir/guest.log" 2>&1 || true
+  boot_alone "$dir/guest.log" "-- libc_check"
   python3 - "$dir/glibc.out" "$dir/guest.log" <<'PY' || fail "libc: the kernel's results differ (see $dir)"
 import re, struct, sys
 want = open(sys.argv[1]).read().splitlines()

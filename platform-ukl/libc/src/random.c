@@ -40,17 +40,8 @@ static int32_t default_state[1 + DEGREE] = {TYPE_3};
 static struct generator current = {&default_state[1], SEPARATION, 0};
 static int started;
 
-static void seed(struct generator *g, unsigned int value);
-
-static void start(void)
-{
-    if (!started) {
-        started = 1;
-        if (current.table == &default_state[1])
-            seed(&current, 1);
-    }
-}
-
+/* Records in the state's header word where the generator stands; done
+ * whenever it is switched away from, so setstate can resume it. */
 static void save_position(const struct generator *g)
 {
     g->table[-1] = MAX_TYPES * g->rear + TYPE_3;
@@ -88,20 +79,26 @@ static void seed(struct generator *g, unsigned int value)
         (void)next(g);
 }
 
+/* Seeds the default state with 1 if nothing was seeded before. */
+static void start(void)
+{
+    if (!started) {
+        started = 1;
+        if (current.table == &default_state[1])
+            seed(&current, 1);
+    }
+}
+
 long random(void)
 {
     start();
-    long value = next(&current);
-
-    save_position(&current);
-    return value;
+    return next(&current);
 }
 
 void srandom(unsigned int value)
 {
     started = 1;
     seed(&current, value);
-    save_position(&current);
 }
 
 char *initstate(unsigned int value, char *state, size_t n)
@@ -122,13 +119,14 @@ char *setstate(char *state)
 {
     if (state == NULL)
         return NULL;
+    start();
+    /* First, so that a state that is the current one reads back as it stands. */
+    save_position(&current);
     int32_t *header = (int32_t *)(void *)state;
     if (header[0] % MAX_TYPES != TYPE_3 || header[0] / MAX_TYPES >= DEGREE)
         return NULL;
-    start();
     int32_t *previous = current.table - 1;
 
-    save_position(&current);
     current.table = header + 1;
     current.rear = header[0] / MAX_TYPES;
     current.front = (current.rear + SEPARATION) % DEGREE;

@@ -77,6 +77,18 @@ int main(void)
             }
         }
     }
+    /* setstate of the state in use resumes it where it stands. */
+    static char g_same[128], s_same[128];
+    initstate(99, g_same, sizeof g_same);
+    shim_initstate(99, s_same, sizeof s_same);
+    for (int i = 0; i < 40; i++) {
+        if (i % 7 == 3) {
+            setstate(g_same);
+            shim_setstate(s_same);
+        }
+        long want = random(), got = shim_random();
+        check(want == got, "setstate of the current state", 99, i, want, got);
+    }
     /* Sizes glibc serves with another generator are refused, not mimicked badly. */
     static char small[127], large[256];
     check(shim_initstate(1, small, sizeof small) == NULL, "initstate of 127 bytes refused", 1, 0, 0, 1);
