@@ -5,11 +5,18 @@
 # joined by scripts/ukl/ethernet_hub.py on per-run ports; the guests'
 # addresses are set on the kernel command line (ip=).
 #
-#   scripts/run-qemu.sh [--demo] [--programs] [--module] [--bench] [--quick]
+#   scripts/run-qemu.sh [--demo] [--programs] [--secrecy] [--module] [--bench] [--quick]
 #
 #   --demo      the MPC demo (secure links); all three must report correct results
 #   --programs  the C conformance programs of tests/mpi, linked into the kernel;
 #               their rank files must equal the hosted drop-in's, byte for byte
+#   --secrecy   Secrecy's c_api tests that pass hosted (all but those
+#               tests/secrecy/expectations names) and the experiments of
+#               SECRECY_EXPERIMENTS below, linked into the kernel, in three
+#               guests with secure links; each rank's stdout and stderr must
+#               equal the hosted run's (`ternion run -n 3`) but for
+#               Secrecy's timing figures (scripts/ukl/program_output.py),
+#               with the same exit codes. TERNION_QEMU_SECRECY picks a subset
 #   --module    the fast check of ternion.ko: one guest of Debian's stock kernel
 #               loads it as rank 0 of the demo, next to two hosted parties
 #   --bench     the ring benchmark in kernel mode and as hosted processes in
@@ -34,23 +41,27 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 ukl=target/ukl
 runs=$ukl/runs
-demo=0 programs=0 module=0 bench=0 stack_guard=0 libc=0 quick=0
+demo=0 programs=0 secrecy=0 module=0 bench=0 stack_guard=0 libc=0 quick=0
 for arg in "$@"; do
   case $arg in
     --demo) demo=1 ;;
     --programs) programs=1 ;;
+    --secrecy) secrecy=1 ;;
     --module) module=1 ;;
     --bench) bench=1 ;;
     --stack-guard) stack_guard=1 ;;
     --libc) libc=1 ;;
     --quick) quick=1 ;;
-    *) sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+    *) sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
   esac
 done
-if ((demo + programs + module + bench + stack_guard + libc == 0)); then demo=1 programs=1; fi
+if ((demo + programs + secrecy + module + bench + stack_guard + libc == 0)); then demo=1 programs=1; fi
 scripts/deps.sh install build qemu
 scripts/deps.sh need qemu-system-x86_64 python3 cpio
 [ -f $ukl/bzImage ] || { echo "no $ukl/bzImage: run scripts/build-ukl.sh" >&2; exit 1; }
+# The experiments --secrecy runs (their arguments are in tests/secrecy/experiments):
+# five communication-bound ones, those --bench-secrecy measures.
+SECRECY_EXPERIMENTS=(exp_exchange exp_equality exp_group_by exp_q1 exp_tpch_q6)
 # Each boot must finish within this many seconds.
 BOOT_TIMEOUT=${TERNION_QEMU_TIMEOUT:-240}
 failures=0
@@ -229,6 +240,53 @@ if [ "$programs" = 1 ]; then
   done
 fi
 
+if [ "$secrecy" = 1 ]; then
+  echo "== Secrecy in three in-kernel guests (secure links), against its hosted run"
+  secrecy_src=${TERNION_SECRECY_DIR:-$repo/../shared/secrecy}
+  secrecy_deps=${TERNION_SECRECY_DEPS_DIR:-$repo/../shared/secrecy-deps}
+  # The hosted reference is the same sources built for Linux by the same
+  # compiler at the same optimisation (clang++ -O2), so that the two runs
+  # differ only in where the program runs: Secrecy has undefined behaviour
+  # that g++ and clang++ compile differently (see tests/secrecy/expectations).
+  hosted_bin=$ukl/secrecy-hosted
+  TERNION_CXX=clang++ make -f tests/secrecy/Makefile -j"$(nproc)" -s SECRECY="$secrecy_src" \
+    SQL_PARSER="$secrecy_deps/sql-parser" MPICXX="$repo/target/release/ternion-mpicxx" \
+    CXXFLAGS="-std=c++11 -O2 -w" OUT="$hosted_bin" >"$runs/secrecy-build.log" 2>&1 ||
+    { echo "building Secrecy for the hosted reference failed:" >&2; tail -n 20 "$runs/secrecy-build.log" >&2; exit 1; }
+  declare -A expectation arguments
+  while read -r name what _; do expectation[$name]=$what; done < <(grep -Ev '^[[:space:]]*(#|$)' tests/secrecy/expectations)
+  while read -r name args; do arguments[$name]=$args; done < <(grep -Ev '^[[:space:]]*(#|$)' tests/secrecy/experiments)
+  selection=()
+  for src in "$secrecy_src"/src/tests/c_api/test_*.cpp; do
+    name=$(basename "$src" .cpp)
+    case ${expectation[$name]:-} in fails | not-run) ;; *) selection+=("$name") ;; esac
+  done
+  selection+=("${SECRECY_EXPERIMENTS[@]}")
+  for name in ${TERNION_QEMU_SECRECY:-${selection[@]}}; do
+    dir=$runs/secrecy-$name && mkdir -p "$dir"
+    # shellcheck disable=SC2086 # the arguments are words of the list
+    set -- ${arguments[$name]:-}
+    hosted_code=0
+    timeout "$BOOT_TIMEOUT" target/release/ternion run -n 3 -- "$hosted_bin/bin/$name" "$@" \
+      >"$dir/hosted.out" 2>"$dir/hosted.err" </dev/null || hosted_code=$?
+    boot_three "secrecy-$name" kernel keys "$name" "$@" || true
+    codes=""
+    for r in 0 1 2; do codes+="$(exit_code "$runs/secrecy-$name/guest$r.log") "; done
+    # Passing means three zeros on both; a program that fails hosted must
+    # fail in the kernel too (and the same way: the output check below).
+    if [ "$hosted_code" = 0 ]; then
+      [[ $codes == "0 0 0 " ]] || fail "$name: kernel exit codes $codes, hosted 0"
+    else
+      [[ $codes != "0 0 0 " && $codes != *none* ]] ||
+        fail "$name: kernel exit codes $codes, but it fails hosted ($hosted_code)"
+    fi
+    scripts/ukl/program_output.py "$dir/hosted.out" "$dir/hosted.err" \
+      "$runs/secrecy-$name"/guest{0,1,2}.log >"$dir/compare.txt" ||
+      { fail "$name: the output differs from the hosted run's"; cat "$dir/compare.txt"; }
+    echo "  $name ${arguments[$name]:-}: exit codes $codes(hosted $hosted_code), $(tail -1 "$dir/compare.txt" | sed 's/^ *//')"
+  done
+fi
+
 if [ "$module" = 1 ]; then
   echo "== module: ternion.ko in Debian's stock kernel, two hosted parties beside it"
   kver=$(cat $ukl/module.kver)
@@ -340,7 +398,7 @@ if [ "$libc" = 1 ]; then
 import re, struct, sys
 want = open(sys.argv[1]).read().splitlines()
 log = open(sys.argv[2], 'rb').read().decode('utf-8', 'replace')
-got = [re.sub(r'^\[\s*\d+\.\d+\] (ternion: )?', '', l).rstrip('\r') for l in log.splitlines()]
+got = [re.sub(r'^\[\s*\d+\.\d+\] (ternion: )?(stdout\| )?', '', l).rstrip('\r') for l in log.splitlines()]
 got = [l for l in got if re.match(r'^(ceil|floor|fabs|round|exp|sqrt|log2|log|pow|random|interleaved|check|libc_check:) ', l)]
 # Where IEEE 754 fixes the result it must be equal; elsewhere within one ulp.
 exact = {'ceil', 'floor', 'fabs', 'round', 'sqrt'}

@@ -66,8 +66,11 @@ scripts/bench.sh --quick
 step "the libc shim of the in-kernel C programs, against glibc (platform-ukl/libc)"
 platform-ukl/libc/tests/run.sh
 
+step "the in-kernel C++ runtime: kernel flags, and its red-black tree under std::map on the host (platform-ukl/cxx)"
+platform-ukl/cxx/tests/run.sh
+
 step "UKL: the kernel image, UKL.a and the module for Debian's kernel (scripts/build-ukl.sh)"
 scripts/build-ukl.sh
 
-step "UKL under QEMU: three in-kernel parties (demo, C conformance programs), ternion.ko in the stock kernel, a quick benchmark, the stack guard, the C library against glibc; no key in any guest log"
-scripts/run-qemu.sh --demo --programs --module --bench --quick --stack-guard --libc
+step "UKL under QEMU: three in-kernel parties (demo, C conformance programs, Secrecy's c_api tests and five experiments against their hosted runs), ternion.ko in the stock kernel, a quick benchmark, the stack guard, the C library against glibc; no key in any guest log"
+scripts/run-qemu.sh --demo --programs --secrecy --module --bench --quick --stack-guard --libc

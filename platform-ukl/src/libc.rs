@@ -87,9 +87,25 @@ pub unsafe extern "C" fn getenv(name: *const c_char) -> *mut c_char {
     environment::c_var(name.to_bytes()).cast_mut()
 }
 
-/// `exit`: ends the application (the kernel then reports the code).
+extern "C" {
+    /// The C++ runtime's (platform-ukl/cxx): runs the destructors that
+    /// objects of static storage registered, latest first.
+    fn __cxa_finalize(dso: *mut c_void);
+    /// The shim's stdio: a null stream flushes stdout and stderr.
+    fn fflush(stream: *mut c_void) -> c_int;
+}
+
+/// `exit`: ends the application as C's exit does, after the static objects'
+/// destructors and with stdout and stderr flushed (the kernel then reports
+/// the code). Returning from a program's `main` ends here too.
 #[no_mangle]
 pub extern "C" fn exit(code: c_int) -> ! {
+    // SAFETY: both take a null pointer to mean "everything"; the
+    // application thread is the only one in C or C++ code.
+    unsafe {
+        __cxa_finalize(core::ptr::null_mut());
+        fflush(core::ptr::null_mut());
+    }
     glue::exit(code)
 }
 

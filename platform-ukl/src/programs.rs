@@ -24,6 +24,9 @@ struct CProgram {
 extern "C" {
     /// The generated table, ended by an entry with a null name.
     static ternion_programs: [CProgram; 0];
+    /// The C++ runtime's (platform-ukl/cxx): runs the constructors of
+    /// objects with static storage, once.
+    fn ternion_cxx_construct_statics();
 }
 
 /// Elements in each party's demo input (as `ternion demo`'s default).
@@ -64,8 +67,13 @@ pub unsafe extern "C" fn ternion_ukl_main(argc: c_int, argv: *mut *mut c_char) -
         name => {
             // SAFETY: the table is a static array ended by a null name.
             match unsafe { find_c_program(name) } {
-                // SAFETY: a C main called with the glue's argv.
-                Some(main) => unsafe { main(argc, argv) },
+                // SAFETY: the C and C++ programs' static objects are built
+                // before their main runs, as in a process; main is called
+                // with the glue's argv, and its return is an exit.
+                Some(main) => unsafe {
+                    ternion_cxx_construct_statics();
+                    crate::libc::exit(main(argc, argv))
+                },
                 None => {
                     console::print(format_args!(
                         "ternion: no program called {name:?} in this image"

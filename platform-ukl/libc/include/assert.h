@@ -7,8 +7,11 @@
 #define assert(expr) ((void)0)
 #else
 /* Prints the failed assertion to stderr and aborts (src/stdio.c). */
-_Noreturn void __ternion_assert_fail(const char *expr, const char *file, unsigned int line,
-                                     const char *func);
+#ifdef __cplusplus
+extern "C"
+#endif
+__attribute__((__noreturn__)) void __ternion_assert_fail(const char *expr, const char *file,
+                                                         unsigned int line, const char *func);
 #define assert(expr)                                                                    \
     ((expr) ? (void)0 : __ternion_assert_fail(#expr, __FILE__, __LINE__, __func__))
 #endif

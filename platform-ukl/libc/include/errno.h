@@ -5,6 +5,10 @@
 #ifndef TERNION_LIBC_ERRNO_H
 #define TERNION_LIBC_ERRNO_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 int *__errno_location(void);
 #define errno (*__errno_location())
 
@@ -15,5 +19,9 @@ int *__errno_location(void);
 #define EINVAL 22
 #define ERANGE 34
 #define EOVERFLOW 75
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

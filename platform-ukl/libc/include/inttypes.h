@@ -8,6 +8,10 @@
 
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define PRId8 "hhd"
 #define PRIi8 "hhi"
 #define PRIo8 "hho"
@@ -71,5 +75,9 @@
 #define PRIuMAX "lu"
 #define PRIxMAX "lx"
 #define PRIXMAX "lX"
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -3,6 +3,10 @@
 #ifndef TERNION_LIBC_MATH_H
 #define TERNION_LIBC_MATH_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define HUGE_VAL (__builtin_huge_val())
 #define INFINITY (__builtin_inff())
 #define NAN (__builtin_nanf(""))
@@ -16,5 +20,9 @@ double round(double x);
 double log(double x);
 double exp(double x);
 double pow(double x, double y);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -10,6 +10,14 @@
 #define __need_size_t
 #include <stddef.h>
 #include <stdint.h>
+/* libsodium's own sodium.h brings these two in, and programs written
+ * against it (Secrecy's party.cpp among them) rely on that. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* 0 the first time, 1 after that, as libsodium; never -1. */
 int sodium_init(void);
@@ -19,5 +27,9 @@ void randombytes_buf(void *const buf, const size_t size);
 
 /* A random 32-bit number. */
 uint32_t randombytes_random(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -13,6 +13,10 @@
 #define __need_NULL
 #include <stddef.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define EOF (-1)
 
 typedef struct ternion_file FILE;
@@ -22,34 +26,38 @@ extern FILE *const stderr;
 
 /* The va_list parameters use the compiler's builtin type so that this header
  * does not have to define va_list and the va_* macros (as <stdarg.h> would). */
-__attribute__((format(printf, 1, 2))) int printf(const char *restrict format, ...);
-__attribute__((format(printf, 2, 3))) int fprintf(FILE *restrict stream,
-                                                  const char *restrict format, ...);
-__attribute__((format(printf, 3, 4))) int snprintf(char *restrict s, size_t n,
-                                                   const char *restrict format, ...);
-__attribute__((format(printf, 2, 3))) int sprintf(char *restrict s,
-                                                  const char *restrict format, ...);
-__attribute__((format(printf, 1, 0))) int vprintf(const char *restrict format,
+__attribute__((format(printf, 1, 2))) int printf(const char *__restrict format, ...);
+__attribute__((format(printf, 2, 3))) int fprintf(FILE *__restrict stream,
+                                                  const char *__restrict format, ...);
+__attribute__((format(printf, 3, 4))) int snprintf(char *__restrict s, size_t n,
+                                                   const char *__restrict format, ...);
+__attribute__((format(printf, 2, 3))) int sprintf(char *__restrict s,
+                                                  const char *__restrict format, ...);
+__attribute__((format(printf, 1, 0))) int vprintf(const char *__restrict format,
                                                   __builtin_va_list arg);
-__attribute__((format(printf, 2, 0))) int vfprintf(FILE *restrict stream,
-                                                   const char *restrict format,
+__attribute__((format(printf, 2, 0))) int vfprintf(FILE *__restrict stream,
+                                                   const char *__restrict format,
                                                    __builtin_va_list arg);
-__attribute__((format(printf, 3, 0))) int vsnprintf(char *restrict s, size_t n,
-                                                    const char *restrict format,
+__attribute__((format(printf, 3, 0))) int vsnprintf(char *__restrict s, size_t n,
+                                                    const char *__restrict format,
                                                     __builtin_va_list arg);
-__attribute__((format(printf, 2, 0))) int vsprintf(char *restrict s,
-                                                   const char *restrict format,
+__attribute__((format(printf, 2, 0))) int vsprintf(char *__restrict s,
+                                                   const char *__restrict format,
                                                    __builtin_va_list arg);
 
 int fputc(int c, FILE *stream);
 int putc(int c, FILE *stream);
 int putchar(int c);
-int fputs(const char *restrict s, FILE *restrict stream);
+int fputs(const char *__restrict s, FILE *__restrict stream);
 int puts(const char *s);
-size_t fwrite(const void *restrict ptr, size_t size, size_t nmemb, FILE *restrict stream);
+size_t fwrite(const void *__restrict ptr, size_t size, size_t nmemb, FILE *__restrict stream);
 int fflush(FILE *stream);
 
-FILE *fopen(const char *restrict path, const char *restrict mode);
+FILE *fopen(const char *__restrict path, const char *__restrict mode);
 int fclose(FILE *stream);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

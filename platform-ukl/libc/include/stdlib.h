@@ -9,6 +9,10 @@
 #define __need_NULL
 #include <stddef.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define EXIT_SUCCESS 0
 #define EXIT_FAILURE 1
 
@@ -19,14 +23,14 @@ void free(void *ptr);
 
 char *getenv(const char *name);
 
-_Noreturn void exit(int status);
-_Noreturn void abort(void);
+__attribute__((__noreturn__)) void exit(int status);
+__attribute__((__noreturn__)) void abort(void);
 
 int atoi(const char *nptr);
 long atol(const char *nptr);
-long strtol(const char *restrict nptr, char **restrict endptr, int base);
-unsigned long strtoul(const char *restrict nptr, char **restrict endptr, int base);
-unsigned long long strtoull(const char *restrict nptr, char **restrict endptr, int base);
+long strtol(const char *__restrict nptr, char **__restrict endptr, int base);
+unsigned long strtoul(const char *__restrict nptr, char **__restrict endptr, int base);
+unsigned long long strtoull(const char *__restrict nptr, char **__restrict endptr, int base);
 
 int abs(int j);
 
@@ -39,5 +43,9 @@ long random(void);
 void srandom(unsigned int seed);
 char *initstate(unsigned int seed, char *state, size_t n);
 char *setstate(char *state);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

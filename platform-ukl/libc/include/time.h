@@ -6,6 +6,10 @@
 #define __need_NULL
 #include <stddef.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef long time_t;
 typedef int clockid_t;
 
@@ -21,5 +25,9 @@ struct timespec {
 int clock_gettime(clockid_t clock_id, struct timespec *tp);
 time_t time(time_t *tloc);
 int nanosleep(const struct timespec *req, struct timespec *rem);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -35,6 +35,7 @@
 #define fopen shim_fopen
 #define fclose shim_fclose
 #define __ternion_assert_fail shim_assert_fail
+#define __assert_fail shim_glibc_assert_fail
 /* stdlib */
 #define malloc shim_malloc
 #define calloc shim_calloc
@@ -62,6 +63,7 @@
 /* string */
 #define memmove shim_memmove
 #define memchr shim_memchr
+#define bcmp shim_bcmp
 #define strlen shim_strlen
 #define strnlen shim_strnlen
 #define strcmp shim_strcmp

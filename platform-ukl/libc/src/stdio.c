@@ -14,6 +14,14 @@
  * one console write per line; a last line without a newline is framed the
  * same way, and the length and hash let the reader restore the exact bytes.
  *
+ * stdout and stderr lines are tagged, so that the host can tell a program's
+ * two streams from each other and from the runtime's own messages:
+ *
+ *   stdout| <a line, or its first piece>
+ *   stdout+ <the next piece of a line longer than a console line>
+ *
+ * and the same with stderr.  A line's pieces joined are the line.
+ *
  * The formatter does no floating-point arithmetic: a double is converted to
  * its exact decimal expansion with integer arithmetic and then rounded as
  * text, ties to even, which is what glibc prints in the default rounding
@@ -47,6 +55,8 @@ enum file_kind {
 
 struct ternion_file {
     enum file_kind kind;
+    const char *tag; /* console: "stdout" or "stderr" */
+    bool mid_line;   /* console: the last piece emitted did not end its line */
     char *buf;   /* console: the pending partial line; memory: the content */
     size_t len;  /* bytes used in buf */
     size_t cap;  /* size of buf */
@@ -59,15 +69,36 @@ struct ternion_file {
 
 static char stdout_buffer[CONSOLE_BUFFER_SIZE];
 static char stderr_buffer[CONSOLE_BUFFER_SIZE];
-static FILE stdout_file = {FILE_CONSOLE, stdout_buffer, 0, CONSOLE_BUFFER_SIZE, NULL, false};
-static FILE stderr_file = {FILE_CONSOLE, stderr_buffer, 0, CONSOLE_BUFFER_SIZE, NULL, false};
+static FILE stdout_file = {FILE_CONSOLE, "stdout", false, stdout_buffer, 0, CONSOLE_BUFFER_SIZE,
+                           NULL, false};
+static FILE stderr_file = {FILE_CONSOLE, "stderr", false, stderr_buffer, 0, CONSOLE_BUFFER_SIZE,
+                           NULL, false};
 FILE *const stdout = &stdout_file;
 FILE *const stderr = &stderr_file;
 
-/* Hands the first n buffered bytes to the console and keeps the rest. */
+/* Text per console line after the tag: the Rust side's console lines hold
+ * 256 bytes, and "stdout| " takes 8. */
+#define CONSOLE_PIECE 240
+
+/* Hands the first n buffered bytes to the console, one tagged piece per
+ * console line, and keeps the rest. */
 static void console_emit(FILE *f, size_t n)
 {
-    ternion_ukl_console_write(f->buf, n);
+    char piece[8 + CONSOLE_PIECE];
+    size_t tag_len = strlen(f->tag);
+    for (size_t start = 0; start < n;) {
+        size_t end = start;
+        while (end < n && end - start < CONSOLE_PIECE && f->buf[end] != '\n')
+            end++;
+        bool ends_line = end < n && f->buf[end] == '\n';
+        memcpy(piece, f->tag, tag_len);
+        piece[tag_len] = f->mid_line ? '+' : '|';
+        piece[tag_len + 1] = ' ';
+        memcpy(piece + tag_len + 2, f->buf + start, end - start);
+        ternion_ukl_console_write(piece, tag_len + 2 + end - start);
+        f->mid_line = !ends_line;
+        start = ends_line ? end + 1 : end;
+    }
     memmove(f->buf, f->buf + n, f->len - n);
     f->len -= n;
 }
@@ -905,7 +936,7 @@ FILE *fopen(const char *restrict path, const char *restrict mode)
         errno = ENOMEM;
         return NULL;
     }
-    *f = (FILE){FILE_MEMORY, NULL, 0, 0, path_copy, false};
+    *f = (FILE){.kind = FILE_MEMORY, .path = path_copy};
     return f;
 }
 
@@ -983,4 +1014,14 @@ _Noreturn void __ternion_assert_fail(const char *expr, const char *file, unsigne
     fprintf(stderr, "%s:%u: %s: Assertion `%s' failed.\n", file, line, func, expr);
     fflush(stderr);
     abort();
+}
+
+/* glibc's <assert.h> calls this name, with the same arguments: programs
+ * compiled against glibc's headers (the C++ ones) reach it. */
+_Noreturn void __assert_fail(const char *expr, const char *file, unsigned int line,
+                             const char *func);
+_Noreturn void __assert_fail(const char *expr, const char *file, unsigned int line,
+                             const char *func)
+{
+    __ternion_assert_fail(expr, file, line, func);
 }

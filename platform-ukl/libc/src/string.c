@@ -24,6 +24,11 @@ void *memmove(void *dest, const void *src, size_t n)
     return dest;
 }
 
+int bcmp(const void *s1, const void *s2, size_t n)
+{
+    return memcmp(s1, s2, n);
+}
+
 void *memchr(const void *s, int c, size_t n)
 {
     const unsigned char *p = s;

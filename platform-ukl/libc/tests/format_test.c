@@ -397,23 +397,34 @@ static bool console_is(const char *expected)
     return console_len == strlen(expected) && memcmp(console, expected, console_len) == 0;
 }
 
+/* True if console write i is exactly `expected`. */
+static bool write_is(size_t i, const char *expected)
+{
+    return i < write_count && strcmp(console_write_text(i), expected) == 0;
+}
+
+/* Each console write is one tagged piece of a line: "stdout| " or
+ * "stderr| " before a line's first piece, "stdout+ " before the next. */
 static void test_console(void)
 {
     console_reset();
     check(shim_printf("a=%d\n", 5) == 4, "printf returns its byte count");
-    check(write_count == 1 && console_is("a=5\n"), "printf of one line is one console write");
+    check(write_count == 1 && write_is(0, "stdout| a=5"), "printf of one line is one tagged write");
 
     console_reset();
     shim_printf("partial");
     check(write_count == 0, "a partial line stays buffered");
-    shim_printf(" more\nsecond\nthird");
-    check(write_count == 1 && strcmp(console_write_text(0), "partial more\nsecond\n") == 0,
-          "complete lines go out in one write: \"%s\"", console_write_text(0));
+    shim_printf(" more\nsecond\n\nthird");
+    check(write_count == 3 && write_is(0, "stdout| partial more") && write_is(1, "stdout| second") &&
+              write_is(2, "stdout| "),
+          "complete lines go out, one write each: \"%s\"", console_write_text(0));
     shim_fflush(shim_stdout);
-    check(write_count == 2 && strcmp(console_write_text(1), "third") == 0,
-          "fflush emits the partial line");
+    check(write_count == 4 && write_is(3, "stdout| third"), "fflush emits the partial line");
     shim_fflush(shim_stdout);
-    check(write_count == 2, "fflush of an empty buffer writes nothing");
+    check(write_count == 4, "fflush of an empty buffer writes nothing");
+    shim_printf(" continued\n");
+    check(write_count == 5 && write_is(4, "stdout+  continued"),
+          "the rest of a flushed line is tagged as its continuation");
 
     console_reset();
     shim_puts("puts");
@@ -421,33 +432,48 @@ static void test_console(void)
     shim_fputc('c', shim_stdout);
     shim_putchar('\n');
     shim_fwrite("fwrite\n", 1, 7, shim_stdout);
-    check(console_is("puts\nfputs c\nfwrite\n") && write_count == 3,
+    check(write_count == 3 && write_is(0, "stdout| puts") && write_is(1, "stdout| fputs c") &&
+              write_is(2, "stdout| fwrite"),
           "puts, fputs, fputc, putchar, fwrite: %zu writes", write_count);
 
     console_reset();
     shim_fprintf(shim_stderr, "err %s", "one");
     shim_fprintf(shim_stdout, "out\n");
     shim_fprintf(shim_stderr, "\n");
-    check(write_count == 2 && strcmp(console_write_text(0), "out\n") == 0 &&
-              strcmp(console_write_text(1), "err one\n") == 0,
-          "stdout and stderr are buffered separately");
+    check(write_count == 2 && write_is(0, "stdout| out") && write_is(1, "stderr| err one"),
+          "stdout and stderr are buffered separately and tagged apart");
 
-    /* A line longer than the buffer goes out in buffer-sized pieces. */
+    /* A line longer than a console line goes out in pieces that join up. */
     console_reset();
     char line[1301];
     memset(line, 'x', sizeof line - 1);
     line[sizeof line - 1] = '\0';
+    line[0] = 'a';
+    line[sizeof line - 2] = 'z';
     shim_printf("%s\n", line);
-    check(console_len == 1301 && write_count == 3 && console[1300] == '\n',
-          "a 1300-byte line: %zu bytes in %zu writes", console_len, write_count);
+    char joined[sizeof line];
+    size_t joined_len = 0;
+    bool tags_right = write_count > 1;
+    for (size_t i = 0; i < write_count && tags_right; i++) {
+        const char *piece = console_write_text(i);
+        tags_right = strncmp(piece, i == 0 ? "stdout| " : "stdout+ ", 8) == 0 &&
+                     strlen(piece) - 8 <= 240 && joined_len + strlen(piece) - 8 < sizeof joined;
+        if (tags_right) {
+            memcpy(joined + joined_len, piece + 8, strlen(piece) - 8);
+            joined_len += strlen(piece) - 8;
+        }
+    }
+    check(tags_right && joined_len == 1300 && memcmp(joined, line, 1300) == 0,
+          "a 1300-byte line: %zu pieces of at most 240 bytes that join to it", write_count);
 
     console_reset();
     check(shim_fclose(shim_stdout) == 0 && write_count == 0, "fclose(stdout) with nothing pending");
     shim_printf("pending");
-    check(shim_fclose(shim_stdout) == 0 && console_is("pending"), "fclose(stdout) flushes");
+    check(shim_fclose(shim_stdout) == 0 && write_is(0, "stdout| pending"), "fclose(stdout) flushes");
     console_reset();
-    shim_printf("still usable\n");
-    check(console_is("still usable\n"), "stdout works after fclose");
+    shim_printf("\nstill usable\n");
+    check(write_count == 2 && write_is(0, "stdout+ ") && write_is(1, "stdout| still usable"),
+          "stdout works after fclose");
 }
 
 /* ---- memory files ------------------------------------------------------- */

@@ -6,6 +6,10 @@
 #define __need_size_t
 #include <stddef.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef long ssize_t;
 
 #define GRND_NONBLOCK 0x01
@@ -15,5 +19,9 @@ typedef long ssize_t;
 /* Fills buf with buflen random bytes and returns buflen: the kernel's
  * generator is ready long before the application starts. */
 ssize_t getrandom(void *buf, size_t buflen, unsigned int flags);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

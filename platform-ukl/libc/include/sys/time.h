@@ -4,6 +4,10 @@
 
 #include <time.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef long suseconds_t;
 
 struct timeval {
@@ -13,6 +17,10 @@ struct timeval {
 
 /* The wall clock, from clock_gettime(CLOCK_REALTIME). The time zone
  * argument is obsolete; it must be NULL, as on Linux. */
-int gettimeofday(struct timeval *restrict tv, void *restrict tz);
+int gettimeofday(struct timeval *__restrict tv, void *__restrict tz);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
