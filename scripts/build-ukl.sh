@@ -51,6 +51,9 @@ secrecy_deps=${TERNION_SECRECY_DEPS_DIR:-$repo/../shared/secrecy-deps}
   { echo "no Secrecy sources at $secrecy (set TERNION_SECRECY_DIR)" >&2; exit 1; }
 [ -f "$secrecy_deps/sql-parser/src/SQLParser.h" ] ||
   { echo "no sql-parser headers at $secrecy_deps/sql-parser (set TERNION_SECRECY_DEPS_DIR)" >&2; exit 1; }
+# Plain paths: __FILE__ in Secrecy's assertion messages must read as in the
+# hosted build (scripts/run-qemu.sh --secrecy compares them).
+secrecy=$(cd "$secrecy" && pwd) secrecy_deps=$(cd "$secrecy_deps" && pwd)
 [ -f /usr/src/linux-source-6.1.tar.xz ] ||
   { echo "missing: /usr/src/linux-source-6.1.tar.xz, from the Debian package linux-source-6.1" >&2; exit 1; }
 nightly=$(scripts/deps.sh nightly)

@@ -60,7 +60,7 @@ scripts/deps.sh install build qemu
 scripts/deps.sh need qemu-system-x86_64 python3 cpio
 [ -f $ukl/bzImage ] || { echo "no $ukl/bzImage: run scripts/build-ukl.sh" >&2; exit 1; }
 # The experiments --secrecy runs (their arguments are in tests/secrecy/experiments):
-# five communication-bound ones, those --bench-secrecy measures.
+# five communication-bound ones.
 SECRECY_EXPERIMENTS=(exp_exchange exp_equality exp_group_by exp_q1 exp_tpch_q6)
 # Each boot must finish within this many seconds.
 BOOT_TIMEOUT=${TERNION_QEMU_TIMEOUT:-240}
@@ -242,8 +242,9 @@ fi
 
 if [ "$secrecy" = 1 ]; then
   echo "== Secrecy in three in-kernel guests (secure links), against its hosted run"
-  secrecy_src=${TERNION_SECRECY_DIR:-$repo/../shared/secrecy}
-  secrecy_deps=${TERNION_SECRECY_DEPS_DIR:-$repo/../shared/secrecy-deps}
+  # Plain paths, as scripts/build-ukl.sh uses: __FILE__ appears in output.
+  secrecy_src=$(cd "${TERNION_SECRECY_DIR:-$repo/../shared/secrecy}" && pwd)
+  secrecy_deps=$(cd "${TERNION_SECRECY_DEPS_DIR:-$repo/../shared/secrecy-deps}" && pwd)
   # The hosted reference is the same sources built for Linux by the same
   # compiler at the same optimisation (clang++ -O2), so that the two runs
   # differ only in where the program runs: Secrecy has undefined behaviour

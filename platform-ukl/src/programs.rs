@@ -27,6 +27,9 @@ extern "C" {
     /// The C++ runtime's (platform-ukl/cxx): runs the constructors of
     /// objects with static storage, once.
     fn ternion_cxx_construct_statics();
+    /// The C library's (platform-ukl/libc): names the program in
+    /// assertion messages, as glibc does.
+    fn ternion_libc_set_program_name(name: *const c_char);
 }
 
 /// Elements in each party's demo input (as `ternion demo`'s default).
@@ -71,6 +74,7 @@ pub unsafe extern "C" fn ternion_ukl_main(argc: c_int, argv: *mut *mut c_char) -
                 // before their main runs, as in a process; main is called
                 // with the glue's argv, and its return is an exit.
                 Some(main) => unsafe {
+                    ternion_libc_set_program_name(*argv);
                     ternion_cxx_construct_statics();
                     crate::libc::exit(main(argc, argv))
                 },

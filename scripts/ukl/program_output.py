@@ -9,14 +9,17 @@ In a guest's console the in-kernel C library tags the program's lines
 pieces); everything else there is the kernel's or ternion's own. For each
 rank and stream the lines must be equal, in order, once the decimal
 fractions Secrecy prints as elapsed seconds are masked: those are its
-timing lines, which differ between any two runs. Prints each difference
-and exits 1 if there is one.
+timing lines, which differ between any two runs. The hosted stderr lines
+ternion itself writes ("ternion: ...", "ternion MPI: ...", as when a job
+aborts) are not the program's and are left out; in the kernel the same
+reports are untagged. Prints each difference and exits 1 if there is one.
 """
 import re
 import sys
 
 CONSOLE_PREFIX = re.compile(r'^\[\s*\d+\.\d+\] (ternion: )?')
 SECONDS = re.compile(r'\d+\.\d+')
+TERNION_OWN = re.compile(r'^ternion( MPI)?: ')
 
 
 def masked(line):
@@ -28,7 +31,7 @@ def hosted_lines(path):
     with open(path, 'rb') as f:
         for raw in f.read().decode('utf-8', 'replace').splitlines():
             m = re.match(r'^\[(\d)\] ?(.*)$', raw)
-            if m and int(m.group(1)) in lines:
+            if m and int(m.group(1)) in lines and not TERNION_OWN.match(m.group(2)):
                 lines[int(m.group(1))].append(masked(m.group(2)))
     return lines
 

@@ -1008,10 +1008,20 @@ int fclose(FILE *stream)
 
 /* ---- assert ------------------------------------------------------------- */
 
+/* The running program's name (its argv[0]), which glibc's assertion
+ * message starts with; set by the Rust side before main. */
+static const char *program_name = "";
+
+void ternion_libc_set_program_name(const char *name)
+{
+    program_name = name;
+}
+
 _Noreturn void __ternion_assert_fail(const char *expr, const char *file, unsigned int line,
                                      const char *func)
 {
-    fprintf(stderr, "%s:%u: %s: Assertion `%s' failed.\n", file, line, func, expr);
+    fprintf(stderr, "%s%s%s:%u: %s: Assertion `%s' failed.\n", program_name,
+            *program_name ? ": " : "", file, line, func, expr);
     fflush(stderr);
     abort();
 }
