@@ -73,6 +73,10 @@ pub trait Backend: Sync + Sized + 'static {
     /// Traffic on the link to `peer`.
     fn stats(&self, peer: Rank) -> LinkStats;
 
+    /// The value of the environment variable `name` (in a kernel, the
+    /// command line's `KEY=VALUE` words).
+    fn env(name: &str) -> Option<String>;
+
     /// Prints a diagnostic on the platform's console (stderr, or the kernel log).
     fn report(args: fmt::Arguments<'_>);
 }

@@ -1,6 +1,7 @@
 //! Blocking operations on caller memory, shared by the MPI and native layers.
 
 use crate::backend::Backend;
+use crate::usage;
 use alloc::vec::Vec;
 use ternion_core::{Error, Rank, RequestId, Source, Status, TagFilter};
 
@@ -14,7 +15,10 @@ pub type SendOp = (Rank, u32, *const u8, usize);
 pub fn wait_all_ok<B: Backend>(party: &B, ids: &[RequestId]) -> Result<Vec<Status>, Error> {
     let mut statuses = Vec::with_capacity(ids.len());
     let mut first_error = None;
-    for result in party.wait_all(ids) {
+    let started = party.seconds();
+    let results = party.wait_all(ids);
+    usage::add_blocked(party.seconds() - started);
+    for result in results {
         match result {
             Ok(status) => statuses.push(status),
             Err(e) => {

@@ -19,6 +19,7 @@ mod export;
 pub mod mpi;
 pub mod native;
 mod state;
+mod usage;
 
 pub use backend::Backend;
 pub use state::Global;

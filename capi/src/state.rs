@@ -2,13 +2,16 @@
 
 use crate::backend::Backend;
 use alloc::string::String;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// The process-wide party behind the C entry points.
 pub struct Global<B> {
     party: spin::Once<Result<B, String>>,
     finalized: AtomicBool,
     errors_return: AtomicBool,
+    /// The party's clock when init connected it (an `f64`'s bits), for
+    /// the usage report.
+    connected_at: AtomicU64,
 }
 
 impl<B: Backend> Default for Global<B> {
@@ -24,6 +27,7 @@ impl<B: Backend> Global<B> {
             party: spin::Once::new(),
             finalized: AtomicBool::new(false),
             errors_return: AtomicBool::new(false),
+            connected_at: AtomicU64::new(0),
         }
     }
 
@@ -41,6 +45,17 @@ impl<B: Backend> Global<B> {
             .call_once(connect)
             .as_ref()
             .map_err(String::as_str)
+    }
+
+    /// Notes `seconds` on the party's clock as the moment it connected.
+    pub fn set_connected_at(&self, seconds: f64) {
+        self.connected_at
+            .store(seconds.to_bits(), Ordering::Release);
+    }
+
+    /// When the party connected, on its clock.
+    pub fn connected_at(&self) -> f64 {
+        f64::from_bits(self.connected_at.load(Ordering::Acquire))
     }
 
     /// True once init has been called (successfully or not).

@@ -116,6 +116,10 @@ impl Backend for Party {
         Party::stats(self, peer)
     }
 
+    fn env(name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+
     fn report(args: fmt::Arguments<'_>) {
         eprintln!("{args}");
     }

@@ -2,7 +2,7 @@
 //! programs linked into the kernel call `MPI_*` and `ternion_*` exactly as
 //! they do on Linux.
 
-use crate::environment::PartyConfig;
+use crate::environment::{self, PartyConfig};
 use crate::party::{now, KernelParty};
 use crate::{console, glue};
 use alloc::string::String;
@@ -83,6 +83,10 @@ impl Backend for KernelParty {
 
     fn stats(&self, peer: Rank) -> LinkStats {
         KernelParty::stats(self, peer)
+    }
+
+    fn env(name: &str) -> Option<String> {
+        environment::var(name).map(String::from)
     }
 
     fn report(args: fmt::Arguments<'_>) {

@@ -89,8 +89,45 @@ show_is_usable() {
         echo "compile-only -show should not link: $cmd"
         return 1
     }
+    # There is no static libgcc_s: a -static link takes the unwinder from libgcc_eh.
+    cmd="$("$rel/ternion-mpicxx" -show -static prog.cpp -o prog)"
+    [[ "$cmd" == *"-lgcc_eh"* && "$cmd" != *"-lgcc_s"* ]] || {
+        echo "a -static link should use libgcc_eh, not libgcc_s: $cmd"
+        return 1
+    }
 }
 check wrapper-show show_is_usable
+
+# TERNION_MPI_STATS=1: each rank reports at MPI_Finalize how long it sat
+# blocked. In long_compute, rank 1 computes for 7 s without MPI calls while
+# rank 0 waits for its message: rank 0 must be blocked for most of that,
+# rank 1 for little of its span, and each must count its link traffic.
+usage_report() {
+    local dir="$out/usage"
+    rm -rf "$dir" && mkdir -p "$dir/out"
+    "$rel/ternion-mpicc" -std=c11 -O2 -Wall -Wextra -Werror -Itests/mpi \
+        tests/mpi/long_compute.c -o "$dir/long_compute"
+    TERNION_MPI_STATS=1 timeout 120 "$rel/ternion" run -n 3 -- "$dir/long_compute" "$dir/out" \
+        2>"$dir/stderr"
+    python3 - "$dir/stderr" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+usage = {}
+for m in re.finditer(r'^\[(\d)\] ternion MPI: rank (\d) usage: ([\d.]+) s from MPI_Init to '
+                     r'MPI_Finalize, ([\d.]+) s \([\d.]+%\) blocked waiting for messages(.*)$', text, re.M):
+    assert m.group(1) == m.group(2), m.group(0)
+    sent = [int(n) for n in re.findall(r'to/from rank \d: (\d+)/\d+ messages', m.group(5))]
+    assert len(sent) == 2 and sum(sent) >= 2, 'link traffic of rank %s: %s' % (m.group(2), m.group(5))
+    usage[int(m.group(2))] = (float(m.group(3)), float(m.group(4)))
+assert sorted(usage) == [0, 1, 2], 'usage lines for ranks %s in:\n%s' % (sorted(usage), text)
+span0, blocked0 = usage[0]
+span1, blocked1 = usage[1]
+assert blocked0 >= 6.0 and blocked0 <= span0, 'rank 0 blocked %.3f of %.3f s' % (blocked0, span0)
+assert span1 - blocked1 >= 6.0, 'rank 1 computed only %.3f of %.3f s' % (span1 - blocked1, span1)
+print('rank 0 blocked %.3f of %.3f s; rank 1 blocked %.3f of %.3f s' % (blocked0, span0, blocked1, span1))
+PY
+}
+check mpi-usage-report usage_report
 
 cmake_findmpi() {
     rm -rf target/cmake-findmpi

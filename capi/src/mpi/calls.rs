@@ -14,6 +14,7 @@ use super::types::*;
 use crate::backend::Backend;
 use crate::blocking::{self, RecvOp, SendOp};
 use crate::state::Global;
+use crate::usage;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::ffi::{c_char, c_int, c_void};
@@ -196,6 +197,7 @@ unsafe fn exchange_blocking<B: Backend>(
 pub unsafe fn init<B: Backend>(g: &Global<B>) -> c_int {
     match g.init(B::connect_from_env) {
         Ok(party) => {
+            g.set_connected_at(party.seconds());
             party.exit_when_peers_abort();
             code::MPI_SUCCESS
         }
@@ -209,6 +211,9 @@ pub unsafe fn init<B: Backend>(g: &Global<B>) -> c_int {
 /// `MPI_Finalize`.
 pub fn finalize<B: Backend>(g: &Global<B>) -> c_int {
     let status = with_party(g, "MPI_Finalize", |party| {
+        if usage::wanted::<B>() {
+            usage::report(party, party.seconds() - g.connected_at());
+        }
         party.close().map_err(|e| from_core(party, e))
     });
     g.finalize();
