@@ -6,12 +6,14 @@
 //! `../lib` and `../include` in an installed prefix. `TERNION_INCLUDE_DIR`,
 //! `TERNION_LIB_DIR`, `TERNION_CC` and `TERNION_CXX` override. `-show` (or
 //! `--showme`) prints the command instead of running it, for build systems
-//! such as CMake's FindMPI.
+//! such as CMake's FindMPI. A `-static` link gets the static unwinder.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 /// The native libraries a Rust static library needs (`--print native-static-libs`).
+/// With `-static`, the unwinder comes from `libgcc_eh` instead, as there is
+/// no static `libgcc_s`.
 const NATIVE_LIBS: &[&str] = &[
     "-lgcc_s",
     "-lutil",
@@ -84,7 +86,14 @@ pub fn run(compiler_env: &str, default_compiler: &str) -> ExitCode {
     command.extend(user_args.iter().map(|a| a.to_string()));
     if links {
         command.push(lib.join("libternion_mpi.a").display().to_string());
-        command.extend(NATIVE_LIBS.iter().map(|l| l.to_string()));
+        let static_link = user_args.iter().any(|a| *a == "-static");
+        command.extend(NATIVE_LIBS.iter().map(|&l| {
+            if static_link && l == "-lgcc_s" {
+                "-lgcc_eh".to_string()
+            } else {
+                l.to_string()
+            }
+        }));
     }
     if show {
         println!("{}", command.join(" "));
