@@ -11,8 +11,9 @@
 # --quick runs the short workloads once unless --runs is given), then
 # writes target/bench/report.json and target/bench/report.md and prints
 # the latter.  Each run's JSON and stderr are kept in target/bench/runs/.
-# --ukl adds the in-kernel vs hosted comparison in QEMU guests
-# (scripts/run-qemu.sh --bench, N rounds; needs scripts/build-ukl.sh first).
+# --ukl adds the in-kernel vs hosted comparisons in QEMU guests: the ring
+# benchmark and five Secrecy experiments (scripts/run-qemu.sh --bench
+# --secrecy-bench, N rounds; needs scripts/build-ukl.sh first).
 #
 # Environment: BENCH_TIMEOUT overrides the per-run time limit in seconds
 # (default 600, quick 180).  What it needs (OpenMPI among it) is installed
@@ -22,7 +23,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-usage() { sed -n '2,17s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,18s/^# \{0,1\}//p' "$0"; }
 log() { printf 'bench: %s\n' "$*" >&2; }
 die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
 
@@ -143,16 +144,19 @@ if [ "$quick" = 1 ]; then report_args+=(--quick); fi
 python3 bench/report.py "${report_args[@]}" || die "could not build the report"
 if [ "$ukl" = 1 ]; then
     log "the in-kernel (UKL) comparison in QEMU guests"
-    TERNION_BENCH_ROUNDS="$runs" scripts/run-qemu.sh --bench ${qflag[@]+"${qflag[@]}"} >&2 ||
+    TERNION_BENCH_ROUNDS="$runs" scripts/run-qemu.sh --bench --secrecy-bench ${qflag[@]+"${qflag[@]}"} >&2 ||
         die "the QEMU benchmark failed (logs in target/ukl/runs/)"
     {
         printf '\n## In kernel mode (UKL) vs hosted, in QEMU guests\n\n'
         cat target/ukl/bench.md
+        printf '\n### Secrecy experiments, in kernel mode vs hosted\n\n'
+        cat target/ukl/secrecy-bench.md
     } >>"$out/report.md"
-    python3 - "$out/report.json" target/ukl/bench.json <<'PY' || die "could not merge the QEMU figures"
+    python3 - "$out/report.json" target/ukl/bench.json target/ukl/secrecy-bench.json <<'PY' || die "could not merge the QEMU figures"
 import json, sys
 report = json.load(open(sys.argv[1]))
 report["ukl"] = json.load(open(sys.argv[2]))
+report["ukl_secrecy"] = json.load(open(sys.argv[3]))
 json.dump(report, open(sys.argv[1], "w"), indent=2)
 PY
 fi

@@ -19,6 +19,12 @@
 #               with the same exit codes. TERNION_QEMU_SECRECY picks a subset
 #   --module    the fast check of ternion.ko: one guest of Debian's stock kernel
 #               loads it as rank 0 of the demo, next to two hosted parties
+#   --secrecy-bench  the five experiments of SECRECY_EXPERIMENTS below, each
+#               in kernel mode and as a hosted static program (under `ternion
+#               run`) in the same guests, plaintext links, TERNION_BENCH_ROUNDS
+#               alternating rounds (default 3); Secrecy's own elapsed times,
+#               and each party's time blocked in ternion's waits
+#               (TERNION_MPI_STATS); writes target/ukl/secrecy-bench.md and .json
 #   --bench     the ring benchmark in kernel mode and as hosted processes in
 #               the same guests (plaintext links in both, so the comparison is
 #               of the communication path), TERNION_BENCH_ROUNDS alternating
@@ -41,26 +47,27 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 ukl=target/ukl
 runs=$ukl/runs
-demo=0 programs=0 secrecy=0 module=0 bench=0 stack_guard=0 libc=0 quick=0
+demo=0 programs=0 secrecy=0 secrecy_bench=0 module=0 bench=0 stack_guard=0 libc=0 quick=0
 for arg in "$@"; do
   case $arg in
     --demo) demo=1 ;;
     --programs) programs=1 ;;
     --secrecy) secrecy=1 ;;
+    --secrecy-bench) secrecy_bench=1 ;;
     --module) module=1 ;;
     --bench) bench=1 ;;
     --stack-guard) stack_guard=1 ;;
     --libc) libc=1 ;;
     --quick) quick=1 ;;
-    *) sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+    *) sed -n '2,/^set -e/{/^#/p}' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
   esac
 done
-if ((demo + programs + secrecy + module + bench + stack_guard + libc == 0)); then demo=1 programs=1; fi
+if ((demo + programs + secrecy + secrecy_bench + module + bench + stack_guard + libc == 0)); then demo=1 programs=1; fi
 scripts/deps.sh install build qemu
 scripts/deps.sh need qemu-system-x86_64 python3 cpio
 [ -f $ukl/bzImage ] || { echo "no $ukl/bzImage: run scripts/build-ukl.sh" >&2; exit 1; }
 # The experiments --secrecy runs (their arguments are in tests/secrecy/experiments):
-# five communication-bound ones.
+# five communication-bound ones, which --secrecy-bench measures too.
 SECRECY_EXPERIMENTS=(exp_exchange exp_equality exp_group_by exp_q1 exp_tpch_q6)
 # Each boot must finish within this many seconds.
 BOOT_TIMEOUT=${TERNION_QEMU_TIMEOUT:-240}
@@ -103,10 +110,17 @@ secrets_cpio() {
   rm -rf "$tree"
 }
 
+# The hosted guests' initramfs and the program in it they start as init
+# (/init is the static ternion program), and KEY=VALUE words every guest's
+# environment gets besides its party's.
+hosted_initrd=$ukl/hosted.cpio.gz hosted_init=/init
+guest_env=""
+
 # boot_three NAME MODE SECURITY WORDS...: boots the three guests of one job
 # and waits for them. MODE is kernel (the in-kernel application) or hosted
-# (the initramfs whose /init is the static ternion program). SECURITY is
-# keys or plaintext. Each guest's console goes to $runs/NAME/guestR.log.
+# ($hosted_init in $hosted_initrd). SECURITY is keys or plaintext. WORDS
+# are the program's arguments (no "--": the kernel ends init's arguments
+# there). Each guest's console goes to $runs/NAME/guestR.log.
 boot_three() {
   local name=$1 mode=$2 security=$3
   shift 3
@@ -116,7 +130,7 @@ boot_three() {
   python3 scripts/ukl/ethernet_hub.py "$hub_port" $((hub_port + 1)) $((hub_port + 2)) $((hub_port + 3)) &
   local hub=$!
   for r in 0 1 2; do
-    local env="TERNION_RANK=$r TERNION_PEERS=$peers TERNION_SESSION=$session${RUST_LOG:+ RUST_LOG=$RUST_LOG}"
+    local env="TERNION_RANK=$r TERNION_PEERS=$peers TERNION_SESSION=$session${RUST_LOG:+ RUST_LOG=$RUST_LOG}${guest_env:+ $guest_env}"
     local boot=(-kernel $ukl/bzImage)
     if [ "$security" = keys ]; then
       [ "$mode" = kernel ] || { echo "boot_three: hosted guests run plaintext only" >&2; return 1; }
@@ -130,8 +144,8 @@ boot_three() {
     # kernel's IO-APIC timer check and panic (seen once in CI).
     local cmdline="console=ttyS0 panic=-1 no_timer_check ip=${addresses[$r]}::::party$r:eth0:off"
     if [ "$mode" = hosted ]; then
-      boot+=(-initrd $ukl/hosted.cpio.gz)
-      cmdline+=" ternion.run=0 rdinit=/init"
+      boot+=(-initrd "$hosted_initrd")
+      cmdline+=" ternion.run=0 rdinit=$hosted_init"
     fi
     timeout "$BOOT_TIMEOUT" qemu-system-x86_64 "${accel[@]}" -m 512M -nographic -no-reboot \
       -nodefaults -serial stdio "${boot[@]}" -append "$cmdline $env -- $*" \
@@ -154,10 +168,16 @@ boot_alone() {
     -append "console=ttyS0 panic=-1 no_timer_check $2" </dev/null >"$1" 2>&1 || true
 }
 
-# The exit code a guest's application reported, or "none".
+# The exit code a guest's application reported, or "none". A program that
+# is the guest's init itself, with no ternion around it, exits with the
+# kernel's "Attempted to kill init! exitcode=0x..." (the wait status).
 exit_code() {
   local code
   code=$(grep -ao 'ternion: \(application\|init\) exited with code -\?[0-9]*' "$1" | tail -1 | awk '{print $NF}')
+  if [ -z "$code" ]; then
+    code=$(grep -ao 'Attempted to kill init! exitcode=0x[0-9a-f]*' "$1" | tail -1 | sed 's/.*=//')
+    [ -z "$code" ] || code=$((code >> 8))
+  fi
   echo "${code:-none}"
 }
 
@@ -195,6 +215,32 @@ for line in lines:
         open(out, 'wb').write(data)
         current = None
 PY
+}
+
+# secrecy_make [MAKE ARGUMENTS]: builds Secrecy for Linux in $hosted_bin, or
+# exits saying why it could not.
+secrecy_make() {
+  TERNION_CXX=clang++ make -f tests/secrecy/Makefile -j"$(nproc)" -s SECRECY="$secrecy_src" \
+    SQL_PARSER="$secrecy_deps/sql-parser" MPICXX="$repo/target/release/ternion-mpicxx" \
+    CXXFLAGS="-std=c++11 -O2 -w" OUT="$hosted_bin" "$@" >>"$runs/secrecy-build.log" 2>&1 ||
+    { echo "building Secrecy for Linux failed:" >&2; tail -n 20 "$runs/secrecy-build.log" >&2; exit 1; }
+}
+
+# build_secrecy_hosted: Secrecy built for Linux in $hosted_bin (once), and
+# the experiments' arguments in ${arguments[NAME]}.
+hosted_bin=$ukl/secrecy-hosted
+declare -A arguments
+build_secrecy_hosted() {
+  [ -z "${secrecy_src:-}" ] || return 0
+  # Plain paths, as scripts/build-ukl.sh uses: __FILE__ appears in output.
+  secrecy_src=$(cd "${TERNION_SECRECY_DIR:-$repo/../shared/secrecy}" && pwd)
+  secrecy_deps=$(cd "${TERNION_SECRECY_DEPS_DIR:-$repo/../shared/secrecy-deps}" && pwd)
+  # The hosted reference is the same sources built for Linux by the same
+  # compiler at the same optimisation (clang++ -O2), so that the two runs
+  # differ only in where the program runs: Secrecy has undefined behaviour
+  # that g++ and clang++ compile differently (see tests/secrecy/expectations).
+  secrecy_make
+  while read -r name args; do arguments[$name]=$args; done < <(grep -Ev '^[[:space:]]*(#|$)' tests/secrecy/experiments)
 }
 
 if [ "$demo" = 1 ]; then
@@ -242,21 +288,9 @@ fi
 
 if [ "$secrecy" = 1 ]; then
   echo "== Secrecy in three in-kernel guests (secure links), against its hosted run"
-  # Plain paths, as scripts/build-ukl.sh uses: __FILE__ appears in output.
-  secrecy_src=$(cd "${TERNION_SECRECY_DIR:-$repo/../shared/secrecy}" && pwd)
-  secrecy_deps=$(cd "${TERNION_SECRECY_DEPS_DIR:-$repo/../shared/secrecy-deps}" && pwd)
-  # The hosted reference is the same sources built for Linux by the same
-  # compiler at the same optimisation (clang++ -O2), so that the two runs
-  # differ only in where the program runs: Secrecy has undefined behaviour
-  # that g++ and clang++ compile differently (see tests/secrecy/expectations).
-  hosted_bin=$ukl/secrecy-hosted
-  TERNION_CXX=clang++ make -f tests/secrecy/Makefile -j"$(nproc)" -s SECRECY="$secrecy_src" \
-    SQL_PARSER="$secrecy_deps/sql-parser" MPICXX="$repo/target/release/ternion-mpicxx" \
-    CXXFLAGS="-std=c++11 -O2 -w" OUT="$hosted_bin" >"$runs/secrecy-build.log" 2>&1 ||
-    { echo "building Secrecy for the hosted reference failed:" >&2; tail -n 20 "$runs/secrecy-build.log" >&2; exit 1; }
-  declare -A expectation arguments
+  build_secrecy_hosted
+  declare -A expectation
   while read -r name what _; do expectation[$name]=$what; done < <(grep -Ev '^[[:space:]]*(#|$)' tests/secrecy/expectations)
-  while read -r name args; do arguments[$name]=$args; done < <(grep -Ev '^[[:space:]]*(#|$)' tests/secrecy/experiments)
   selection=()
   for src in "$secrecy_src"/src/tests/c_api/test_*.cpp; do
     name=$(basename "$src" .cpp)
@@ -286,6 +320,47 @@ if [ "$secrecy" = 1 ]; then
       { fail "$name: the output differs from the hosted run's"; cat "$dir/compare.txt"; }
     echo "  $name ${arguments[$name]:-}: exit codes $codes(hosted $hosted_code), $(tail -1 "$dir/compare.txt" | sed 's/^ *//')"
   done
+fi
+
+if [ "$secrecy_bench" = 1 ]; then
+  rounds=${TERNION_BENCH_ROUNDS:-3}
+  [ "$quick" = 1 ] && rounds=1
+  echo "== Secrecy's experiments in the kernel and hosted, in identical guests (plaintext links)"
+  build_secrecy_hosted
+  # The hosted side: the same objects linked static, as /secrecy/NAME in an
+  # archive appended to the hosted initramfs (an uncompressed archive must
+  # start at a multiple of 4 bytes); the experiment is the guest's init, as
+  # the in-kernel one is the kernel's application.
+  # (Relinked every time: the rule cannot see that ternion's library changed.)
+  static=$hosted_bin/static
+  rm -rf "$static"
+  secrecy_make BIN="$static" LDFLAGS=-static "${SECRECY_EXPERIMENTS[@]/#/$static/}"
+  tree=$runs/secrecy-bench-tree && mkdir -p "$tree/secrecy"
+  cp "${SECRECY_EXPERIMENTS[@]/#/$static/}" "$tree/secrecy/"
+  hosted_initrd=$runs/secrecy-bench-hosted.cpio
+  cp $ukl/hosted.cpio.gz "$hosted_initrd"
+  truncate -s %4 "$hosted_initrd"
+  (cd "$tree" && find secrecy | cpio -o -H newc --quiet) >>"$hosted_initrd"
+  guest_env="TERNION_MPI_STATS=1"
+  # Alternating rounds, so that the machine's noise falls on both alike.
+  for ((round = 1; round <= rounds; round++)); do
+    for name in "${SECRECY_EXPERIMENTS[@]}"; do
+      # shellcheck disable=SC2086 # the arguments are words of the list
+      boot_three "secbench-kernel-$name-$round" kernel plaintext "$name" ${arguments[$name]} || true
+      # shellcheck disable=SC2086
+      hosted_init=/secrecy/$name boot_three "secbench-hosted-$name-$round" hosted plaintext \
+        ${arguments[$name]} || true
+      for mode in kernel hosted; do
+        for r in 0 1 2; do
+          code=$(exit_code "$runs/secbench-$mode-$name-$round/guest$r.log")
+          [ "$code" = 0 ] || fail "$name ($mode, round $round): rank $r exit code $code"
+        done
+      done
+    done
+  done
+  guest_env="" hosted_initrd=$ukl/hosted.cpio.gz
+  python3 scripts/ukl/secrecy_bench.py "$runs" "$rounds" "$ukl/secrecy-bench.md" "${accel[*]}" \
+    "${SECRECY_EXPERIMENTS[@]}" || fail "the Secrecy benchmark's figures"
 fi
 
 if [ "$module" = 1 ]; then

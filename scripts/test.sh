@@ -72,5 +72,5 @@ platform-ukl/cxx/tests/run.sh
 step "UKL: the kernel image, UKL.a and the module for Debian's kernel (scripts/build-ukl.sh)"
 scripts/build-ukl.sh
 
-step "UKL under QEMU: three in-kernel parties (demo, C conformance programs, Secrecy's c_api tests and five experiments against their hosted runs), ternion.ko in the stock kernel, a quick benchmark, the stack guard, the C library against glibc; no key in any guest log"
-scripts/run-qemu.sh --demo --programs --secrecy --module --bench --quick --stack-guard --libc
+step "UKL under QEMU: three in-kernel parties (demo, C conformance programs, Secrecy's c_api tests and five experiments against their hosted runs), ternion.ko in the stock kernel, quick benchmarks (the ring, and the five experiments in kernel mode vs hosted), the stack guard, the C library against glibc; no key in any guest log"
+scripts/run-qemu.sh --demo --programs --secrecy --secrecy-bench --module --bench --quick --stack-guard --libc
