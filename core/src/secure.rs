@@ -11,6 +11,7 @@
 //! See `docs/security.md`.
 
 use crate::rank::{Rank, PARTIES};
+use crate::wire::{RecordRepr, MAX_RECORD_BODY, RECORD_PREFIX_LEN};
 use alloc::boxed::Box;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
@@ -21,14 +22,10 @@ use zeroize::Zeroize;
 
 /// Length of a Curve25519 key.
 pub const KEY_LEN: usize = 32;
-/// Bytes of the length prefix of a handshake message or record.
-pub const RECORD_PREFIX: usize = 2;
 /// Authentication tag added to every record.
 pub const TAG_LEN: usize = 16;
-/// The largest record body (a Noise message).
-pub const MAX_RECORD: usize = 65_535;
 /// The largest frame (header and payload) one record can carry.
-pub const MAX_SEALED_FRAME: usize = MAX_RECORD - TAG_LEN;
+pub const MAX_SEALED_FRAME: usize = MAX_RECORD_BODY - TAG_LEN;
 
 /// Bound into every handshake, with both hellos.
 const PROLOGUE_LABEL: &[u8] = b"ternion/1";
@@ -231,7 +228,11 @@ impl Handshake {
             .state
             .write_message(&[], &mut buf)
             .map_err(|_| SecureError::HandshakeFailed)?;
-        out.extend_from_slice(&(n as u16).to_be_bytes());
+        let mut prefix = [0u8; RECORD_PREFIX_LEN];
+        RecordRepr { body_len: n }
+            .emit(&mut prefix)
+            .map_err(|_| SecureError::BadLength)?;
+        out.extend_from_slice(&prefix);
         out.extend_from_slice(&buf[..n]);
         Ok(())
     }
@@ -271,13 +272,15 @@ impl Channel {
             return Err(SecureError::BadLength);
         }
         let at = out.len();
-        out.resize(at + RECORD_PREFIX + plaintext.len() + TAG_LEN, 0);
+        out.resize(at + RECORD_PREFIX_LEN + plaintext.len() + TAG_LEN, 0);
         let n = self
             .transport
-            .write_message(plaintext, &mut out[at + RECORD_PREFIX..])
+            .write_message(plaintext, &mut out[at + RECORD_PREFIX_LEN..])
             .map_err(|_| SecureError::BadLength)?;
-        out[at..at + RECORD_PREFIX].copy_from_slice(&(n as u16).to_be_bytes());
-        out.truncate(at + RECORD_PREFIX + n);
+        RecordRepr { body_len: n }
+            .emit(&mut out[at..])
+            .map_err(|_| SecureError::BadLength)?;
+        out.truncate(at + RECORD_PREFIX_LEN + n);
         Ok(())
     }
 
@@ -340,8 +343,10 @@ mod test {
             !wire.windows(5).any(|w| w == b"share"),
             "plaintext must not appear on the wire"
         );
-        let first_len = u16::from_be_bytes([wire[0], wire[1]]) as usize;
-        let (first, second) = wire.split_at(2 + first_len);
+        let first_len = crate::wire::Record::new_checked(&wire[..])
+            .unwrap()
+            .total_len();
+        let (first, second) = wire.split_at(first_len);
         let mut out = [0u8; 64];
         // Out of order: the second record is refused where the first belongs.
         let mut b2 = pair(KEYS, KEYS, b"p").unwrap().1;

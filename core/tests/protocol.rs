@@ -618,7 +618,7 @@ fn a_frame_cut_short_is_received_whole_after_a_reconnect() {
     // The hello is read before the link exists; the cut frame's 72 bytes arrive on it.
     t.run_until(|t| t.ep(0).stats(r(2)).bytes_received == 72);
     sock.close();
-    t.run_until(|t| t.ep(0).link_state(r(2)) == Some(LinkState::Connecting));
+    t.run_until(|t| t.ep(0).link_state(r(2)) == Some(LinkState::Reconnecting));
     let mut again = t.nets[2].clone().connect(r(0)).unwrap();
     again.inject(&hello(2, 0, SESSION));
     again.inject(&header);

@@ -22,8 +22,9 @@ use std::time::{Duration, Instant};
 use ternion::config::Security;
 use ternion::keys::PrivateKey;
 use ternion::{Config, Error, Party, Rank};
-use ternion_core::secure::{Aead, RECORD_PREFIX};
+use ternion_core::secure::Aead;
 use ternion_core::wire::HELLO_LEN;
+use ternion_core::wire::{Record, RECORD_PREFIX_LEN};
 use ternion_core::LinkError;
 
 /// Tag of the values rank 1 sends to rank 0 through the proxy.
@@ -236,8 +237,7 @@ impl Tamperer {
         let len = match self.stage {
             Stage::Hello => HELLO_LEN,
             Stage::Handshake | Stage::Records => {
-                let prefix = self.pending.get(..RECORD_PREFIX)?;
-                RECORD_PREFIX + usize::from(u16::from_be_bytes([prefix[0], prefix[1]]))
+                Record::new_checked(&self.pending[..]).ok()?.total_len()
             }
         };
         (self.pending.len() >= len).then(|| self.pending.drain(..len).collect())
@@ -247,7 +247,7 @@ impl Tamperer {
         match self.tamper {
             Tamper::FlipBit { record: n } if index == n => {
                 steps.push(Step::AwaitDelivered(n));
-                let body_middle = RECORD_PREFIX + (record.len() - RECORD_PREFIX) / 2;
+                let body_middle = RECORD_PREFIX_LEN + (record.len() - RECORD_PREFIX_LEN) / 2;
                 record[body_middle] ^= 0x08;
                 steps.push(Step::Write(record));
             }

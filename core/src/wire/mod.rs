@@ -1,7 +1,7 @@
 //! Wire formats: typed views over byte buffers plus `Repr` structs.
 //!
 //! Every format comes as a pair, in the style of smoltcp: a view (`Hello<T>`,
-//! `FrameHeader<T>`) that checks the buffer is long enough before any field is
+//! `FrameHeader<T>`, `Record<T>`) that checks the buffer is long enough before any field is
 //! read, and a `Repr` that `parse`s a view into validated values and `emit`s
 //! values back into bytes. Nothing in this module can panic on any input.
 //!
@@ -10,9 +10,11 @@
 
 mod frame;
 mod hello;
+mod record;
 
 pub use frame::{FrameHeader, FrameKind, FrameRepr, FRAME_HEADER_LEN};
 pub use hello::{Capabilities, Hello, HelloRepr, HELLO_LEN, MAGIC};
+pub use record::{Record, RecordRepr, MAX_RECORD_BODY, RECORD_PREFIX_LEN};
 
 use core::fmt;
 

@@ -1,0 +1,517 @@
+//! One link: the connection to one peer, and everything that keeps it
+//! going across connections.
+//!
+//! A link owns its state. The endpoint drives it through a few calls, as
+//! smoltcp's interface drives a socket: [`Link::dial`] and
+//! [`Link::take_connection`] give it a connection, [`Link::drive`] moves
+//! bytes both ways, [`Link::on_timer`] applies the deadlines, and
+//! [`Link::poll_at`] says when that must next happen. What the link needs
+//! of the endpoint (the configuration, where messages go, the events) it
+//! reaches through a [`Context`].
+//!
+//! - `tx.rs`: framing, sealing, keeping frames for replay;
+//! - `rx.rs`: staging, opening records, parsing frames;
+//! - `setup.rs`: hellos and the secure handshake;
+//! - `policy.rs`: every retry, redial, silence and resume rule.
+
+mod policy;
+mod rx;
+mod setup;
+mod tx;
+
+pub(crate) use rx::{Deliver, Inbound, Sink};
+pub(crate) use setup::check_hello;
+
+use crate::endpoint::Context;
+use crate::error::{Error, LinkError};
+use crate::matching::UnexpectedKey;
+use crate::rank::Rank;
+use crate::request::{RequestId, Status};
+use crate::secure::{Channel, Handshake};
+use crate::socket::Socket;
+use crate::stats::LinkStats;
+use crate::time::Instant;
+use crate::wire::{FrameKind, FrameRepr};
+use rx::{Parsed, Read, Receive, RxPhase};
+use tx::{OutItem, Transmit, TxIo, Written};
+
+/// Socket reads per link per poll, so one busy link cannot starve the other.
+const READS_PER_POLL: usize = 64;
+
+/// Where a link is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkState {
+    /// No connection yet: dialling with backoff, or waiting to be dialled.
+    Connecting,
+    /// The first connection is open; hellos (and the secure handshake)
+    /// are being exchanged.
+    Handshaking,
+    /// Messages flow both ways.
+    Established,
+    /// The connection broke after the link was established; a new one is
+    /// being made (dialled or awaited, then handshaken), and the link will
+    /// resume where it stopped. Operations on it wait meanwhile.
+    Reconnecting,
+    /// This party sent (or is sending) its close and waits for the peer's.
+    Closing,
+    /// Both closes have passed and every frame is acknowledged; this
+    /// dialling side waits for the accepting side to end the connection,
+    /// so that its own last acknowledgement cannot be lost to a reset.
+    Lingering,
+    /// Both sides closed in order.
+    Closed,
+    /// The link broke; the error says why.
+    Failed(LinkError),
+}
+
+/// The link to one peer.
+#[derive(Debug)]
+pub(crate) struct Link<S, Tx> {
+    peer: Rank,
+    /// This side dials the peer (the other side accepts).
+    dials: bool,
+    state: LinkState,
+    socket: Option<S>,
+    stats: LinkStats,
+    tx: Transmit<Tx>,
+    rx: Receive,
+    /// The link runs the secure channel (decided by configuration).
+    secure: bool,
+    handshake: Option<Handshake>,
+    channel: Option<Channel>,
+
+    next_dial: Instant,
+    dial_backoff_us: u64,
+    handshake_deadline: Option<Instant>,
+    /// When the peer was last heard from (any bytes), for its liveness deadline.
+    last_heard: Instant,
+    /// When bytes last went out, for the heartbeat interval.
+    last_sent: Instant,
+    /// Why the peer last refused our connection during set-up, if it did.
+    setup_refused: Option<LinkError>,
+    /// Where the peer's hello on the current connection asks us to resume.
+    peer_resume_seq: Option<u64>,
+
+    /// The link was established once: a new connection resumes it.
+    ever_established: bool,
+    /// The application asked to close: a resumed link goes back to closing.
+    close_queued: bool,
+    sent_close: bool,
+    peer_closed: bool,
+}
+
+impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
+    /// A link to `peer`. `resume_buffer` bytes of sent frames are kept for
+    /// resume (at least one whole frame); 0 makes a link that cannot resume.
+    pub fn new(
+        peer: Rank,
+        dials: bool,
+        frame_payload: usize,
+        secure: bool,
+        resume_buffer: usize,
+        now: Instant,
+    ) -> Self {
+        Link {
+            peer,
+            dials,
+            state: LinkState::Connecting,
+            socket: None,
+            stats: LinkStats::default(),
+            tx: Transmit::new(frame_payload, secure, resume_buffer),
+            rx: Receive::new(),
+            secure,
+            handshake: None,
+            channel: None,
+            next_dial: now,
+            dial_backoff_us: 0,
+            handshake_deadline: None,
+            last_heard: now,
+            last_sent: now,
+            setup_refused: None,
+            peer_resume_seq: None,
+            ever_established: false,
+            close_queued: false,
+            sent_close: false,
+            peer_closed: false,
+        }
+    }
+
+    pub fn peer(&self) -> Rank {
+        self.peer
+    }
+
+    pub fn state(&self) -> LinkState {
+        self.state
+    }
+
+    pub fn stats(&self) -> LinkStats {
+        self.stats
+    }
+
+    /// The open connection, if there is one.
+    pub fn socket(&self) -> Option<&S> {
+        self.socket.as_ref()
+    }
+
+    /// Bytes are waiting to be written.
+    pub fn wants_write(&self) -> bool {
+        !self.tx.is_idle()
+    }
+
+    /// True unless the link has ended (closed or failed).
+    pub fn is_live(&self) -> bool {
+        !matches!(self.state, LinkState::Closed | LinkState::Failed(_))
+    }
+
+    /// A connection is being made or handshaken.
+    fn setting_up(&self) -> bool {
+        matches!(
+            self.state,
+            LinkState::Connecting | LinkState::Handshaking | LinkState::Reconnecting
+        )
+    }
+
+    /// The link is up: frames (not only hellos) may flow.
+    fn carrying(&self) -> bool {
+        matches!(
+            self.state,
+            LinkState::Established | LinkState::Closing | LinkState::Lingering
+        )
+    }
+
+    /// A connection is open but not yet up.
+    fn handshaking(&self) -> bool {
+        self.setting_up() && self.socket.is_some()
+    }
+
+    /// True while queued bytes or link set-up need driving.
+    pub fn has_work(&self) -> bool {
+        self.wants_write() || self.setting_up()
+    }
+
+    /// Can a message from the peer still arrive?
+    pub fn can_receive(&self) -> bool {
+        !self.peer_closed && self.is_live()
+    }
+
+    /// Why the link failed, if it did.
+    pub fn failure(&self) -> Option<LinkError> {
+        match self.state {
+            LinkState::Failed(reason) => Some(reason),
+            _ => None,
+        }
+    }
+
+    /// May messages still be queued? Not once the link is closing or has ended.
+    pub fn accepts_sends(&self) -> Result<(), Error> {
+        let reason = match self.state {
+            LinkState::Failed(reason) => reason,
+            LinkState::Closing | LinkState::Lingering | LinkState::Closed => LinkError::Closed,
+            _ => return Ok(()),
+        };
+        Err(Error::Link {
+            peer: self.peer,
+            reason,
+        })
+    }
+
+    /// Queues a message (once [`Link::accepts_sends`] said it may).
+    pub fn send(&mut self, id: RequestId, tag: u32, buf: Tx) {
+        self.tx.push(OutItem::Data { id, tag, buf });
+    }
+
+    /// Starts an orderly close: queued sends go out, then the close frame.
+    pub fn close<Rx: AsMut<[u8]>>(&mut self, ctx: &mut Context<'_, S::Addr, Tx, Rx>) {
+        match self.state {
+            LinkState::Established => {
+                self.tx.push(OutItem::Close { reason: 0 });
+                self.close_queued = true;
+                self.state = LinkState::Closing;
+            }
+            // The close goes out once the link resumes.
+            LinkState::Reconnecting => {
+                self.tx.push(OutItem::Close { reason: 0 });
+                self.close_queued = true;
+            }
+            LinkState::Connecting | LinkState::Handshaking => self.end(LinkError::Closed, ctx),
+            LinkState::Closing
+            | LinkState::Lingering
+            | LinkState::Closed
+            | LinkState::Failed(_) => {}
+        }
+    }
+
+    /// Queues an abort frame carrying `code` ahead of queued messages, if
+    /// the link is up.
+    pub fn abort(&mut self, code: i32) {
+        if self.socket.is_some() && self.carrying() {
+            self.tx.push_urgent(OutItem::Abort { code });
+        }
+    }
+
+    /// True if an abort frame queued on an open connection has not yet
+    /// reached the socket.
+    pub fn abort_pending(&self) -> bool {
+        self.socket.is_some() && self.tx.abort_pending()
+    }
+
+    /// Sends the rest of the message filling unexpected entry `key` to
+    /// receive `id` instead; false if this link is not filling it.
+    pub fn redirect(&mut self, key: UnexpectedKey, id: RequestId, capacity: usize) -> bool {
+        self.rx.redirect(key, Sink::Request { id, capacity })
+    }
+
+    /// True if this link is filling unexpected entry `key`.
+    pub fn fills(&self, key: UnexpectedKey) -> bool {
+        self.rx.fills(key)
+    }
+
+    /// Reads and writes what the connection allows now. True if anything moved.
+    pub fn drive<Rx: AsMut<[u8]>>(
+        &mut self,
+        now: Instant,
+        ctx: &mut Context<'_, S::Addr, Tx, Rx>,
+    ) -> bool {
+        if self.socket.is_none() {
+            return false;
+        }
+        let mut progressed = match self.receive(ctx) {
+            Ok(p) => p,
+            Err(e) => {
+                self.on_error(e, now, ctx);
+                return true;
+            }
+        };
+        if progressed {
+            self.last_heard = now;
+        }
+        let mut close_out = false;
+        let peer = self.peer;
+        let io = TxIo {
+            socket: &mut self.socket,
+            channel: self.channel.as_mut(),
+            frames_allowed: matches!(
+                self.state,
+                LinkState::Established | LinkState::Closing | LinkState::Lingering
+            ),
+            frames_received: self.rx.frames_received(),
+            stats: &mut self.stats,
+        };
+        let requests = &mut *ctx.requests;
+        let flushed = self.tx.flush(io, |w| match w {
+            Written::Close => close_out = true,
+            Written::Abort => {}
+            Written::Data { id, tag, buf, len } => {
+                requests.complete_send(id, buf, Ok(Status { peer, tag, len }))
+            }
+        });
+        match flushed {
+            Ok(true) => {
+                self.last_sent = now;
+                progressed = true;
+            }
+            Ok(false) => {}
+            Err(e) => {
+                self.on_error(LinkError::Socket(e), now, ctx);
+                return true;
+            }
+        }
+        self.sent_close |= close_out;
+        if self.state == LinkState::Closing && self.close_complete() {
+            if self.dials && self.tx.can_resume() {
+                // The accepting side ends the connection first. Were the
+                // dialler to, a reset could swallow its last acknowledgement,
+                // and the acceptor cannot dial to ask again. The lingering
+                // dialler ends on the acceptor's end-of-stream, reconnects if
+                // the connection breaks, or gives up when the link stalls.
+                self.state = LinkState::Lingering;
+            } else {
+                self.end(LinkError::Closed, ctx);
+            }
+        }
+        progressed
+    }
+
+    /// Reads what the socket has, parsing and delivering as it goes.
+    fn receive<Rx: AsMut<[u8]>>(
+        &mut self,
+        ctx: &mut Context<'_, S::Addr, Tx, Rx>,
+    ) -> Result<bool, LinkError> {
+        let mut progressed = false;
+        for _ in 0..READS_PER_POLL {
+            self.consume(ctx)?;
+            let Some(socket) = self.socket.as_mut() else {
+                return Ok(progressed);
+            };
+            match self
+                .rx
+                .read(socket, self.channel.as_mut(), ctx, &mut self.stats)?
+            {
+                Read::Moved => progressed = true,
+                Read::Nothing => break,
+                Read::End => return Err(self.eof_error()),
+            }
+        }
+        self.consume(ctx)?;
+        Ok(progressed)
+    }
+
+    /// Acts on everything complete in the staged bytes.
+    fn consume<Rx: AsMut<[u8]>>(
+        &mut self,
+        ctx: &mut Context<'_, S::Addr, Tx, Rx>,
+    ) -> Result<(), LinkError> {
+        while let Some(parsed) = self.rx.next(ctx)? {
+            match parsed {
+                Parsed::Hello(bytes) => self.on_hello(&bytes, ctx)?,
+                Parsed::Handshake(message) => self.on_handshake_message(&message, ctx)?,
+                Parsed::Frame(repr) => self.on_frame(repr, ctx)?,
+                Parsed::MessageDone(inbound) => {
+                    self.stats.messages_received += 1;
+                    ctx.finish(self.peer, inbound);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A frame header arrived on a link that is up.
+    fn on_frame<Rx: AsMut<[u8]>>(
+        &mut self,
+        repr: FrameRepr,
+        ctx: &mut Context<'_, S::Addr, Tx, Rx>,
+    ) -> Result<(), LinkError> {
+        if repr.kind == FrameKind::Heartbeat {
+            // Unnumbered, and allowed between any two frames. It may not
+            // acknowledge frames never sent, nor take an acknowledgement back.
+            if repr.seq != 0 {
+                return Err(LinkError::UnexpectedFrame);
+            }
+            return self
+                .tx
+                .take_ack(repr.aux)
+                .map_err(|_| LinkError::UnexpectedFrame);
+        }
+        self.rx.number_frame(&repr)?;
+        self.tx
+            .count_received(crate::wire::FRAME_HEADER_LEN + repr.len as usize);
+        if self.peer_closed {
+            return Err(LinkError::UnexpectedFrame);
+        }
+        match repr.kind {
+            FrameKind::Data => self.rx.begin_data(self.peer, &repr, ctx)?,
+            FrameKind::Abort => {
+                return Err(LinkError::PeerAborted {
+                    code: repr.aux as i64 as i32,
+                });
+            }
+            FrameKind::Heartbeat => {}
+            FrameKind::Close => {
+                if self.rx.inbound().is_some() {
+                    return Err(LinkError::UnexpectedFrame);
+                }
+                self.peer_closed = true;
+                // The peer may only finish once it knows its close arrived.
+                if self.tx.can_resume() {
+                    self.tx.request_ack();
+                }
+                log::info!("{} closed its side of the link", self.peer);
+                ctx.recheck_receives = true;
+            }
+        }
+        Ok(())
+    }
+
+    /// Nothing is left to deliver either way: the peer has closed (its
+    /// close is the last frame it sends) and has acknowledged every frame
+    /// we sent. A connection that ends now ends the link in order.
+    fn nothing_in_flight(&self) -> bool {
+        self.peer_closed && self.tx.all_acknowledged()
+    }
+
+    /// What the connection ending means: the end of the link if nothing is
+    /// in flight, else a break.
+    fn eof_error(&self) -> LinkError {
+        if self.nothing_in_flight() {
+            LinkError::Closed
+        } else {
+            LinkError::PeerVanished
+        }
+    }
+
+    /// True once this side's close has been written and, on a link that can
+    /// resume, every frame it sent has been acknowledged and its own
+    /// acknowledgement of everything received has gone out: nothing a
+    /// broken connection could still lose.
+    fn close_complete(&self) -> bool {
+        if !(self.sent_close && self.peer_closed) {
+            return false;
+        }
+        !self.tx.can_resume()
+            || (self.tx.all_acknowledged()
+                && self.tx.is_idle()
+                && self.tx.acks_sent() >= self.rx.frames_received())
+    }
+
+    /// Puts a fresh connection on the link, with our hello first in line.
+    fn attach(&mut self, socket: S, hello: &[u8], rx_phase: RxPhase, now: Instant) {
+        self.socket = Some(socket);
+        // A resumed link keeps its clock: reconnecting is no sign of life.
+        if !self.ever_established {
+            self.last_heard = now;
+        }
+        self.last_sent = now;
+        self.rx.attach(rx_phase);
+        self.tx.attach(hello);
+    }
+
+    /// Drops the connection; hellos and handshake messages still queued,
+    /// and any handshake or channel state, go with it.
+    fn detach(&mut self) {
+        if let Some(mut s) = self.socket.take() {
+            s.close();
+        }
+        self.tx.detach();
+        self.rx.detach();
+        self.handshake = None;
+        self.channel = None;
+    }
+
+    /// Drops the connection, keeping everything needed to resume the link:
+    /// the bytes of a frame that had only partly arrived are taken back
+    /// (its sender writes it again whole).
+    fn suspend_connection(&mut self, deliver: &mut impl Deliver) {
+        self.detach();
+        self.peer_resume_seq = None;
+        self.rx.forget_partial_frame(deliver);
+    }
+
+    /// Ends the link for good, failing every operation that needed it.
+    fn end<Rx: AsMut<[u8]>>(&mut self, reason: LinkError, ctx: &mut Context<'_, S::Addr, Tx, Rx>) {
+        if !self.is_live() {
+            return;
+        }
+        self.detach();
+        let peer = self.peer;
+        let error = Error::Link { peer, reason };
+        for item in self.tx.drain() {
+            if let OutItem::Data { id, buf, .. } = item {
+                ctx.requests.complete_send(id, buf, Err(error));
+            }
+        }
+        if let Some(inbound) = self.rx.take_inbound() {
+            ctx.abandon(inbound.sink, error);
+        }
+        let event = if reason == LinkError::Closed {
+            self.state = LinkState::Closed;
+            log::info!("link to {peer} closed");
+            crate::Event::LinkClosed(peer)
+        } else {
+            self.state = LinkState::Failed(reason);
+            log::error!("link to {peer} failed: {reason}");
+            crate::Event::LinkFailed { peer, reason }
+        };
+        ctx.events.push(event);
+        ctx.recheck_receives = true;
+    }
+}

@@ -1,0 +1,320 @@
+//! When a link dials, retries, reconnects, heartbeats or gives up: every
+//! such rule, with its constants, in one place.
+//!
+//! | situation | rule |
+//! |---|---|
+//! | a dial attempt fails | try again after 2 ms, doubling up to 250 ms |
+//! | the first connection is not up by `connect_timeout` | fail: the refusal the peer gave, else `HandshakeTimeout` if a connection was open, else `NeverConnected` |
+//! | a first handshake is not done by `handshake_timeout` | the dialler drops the connection and dials again; the acceptor drops it and waits |
+//! | a reconnection's handshake | times out after `min(handshake_timeout, heartbeat_interval / 2)` |
+//! | the connection of a link that can resume breaks with frames in flight | reconnect: the dialler dials at once, the acceptor waits; the link resumes |
+//! | a reconnection is refused (nobody listens) | fail: `PeerVanished` |
+//! | a secure handshake is closed on the dialler | keep dialling, and report `HandshakeFailed` at the connect deadline |
+//! | an accepted connection fails its handshake | drop it (`Rejected`); the link waits for the real peer |
+//! | nothing heard for `peer_timeout` (also while reconnecting) | fail: `PeerSilent` |
+//! | the dialler hears nothing for 3 heartbeat intervals, frames in flight | replace the connection (it may be dead without either kernel knowing) |
+//! | both closes passed and acknowledged, then 3 quiet intervals | the link is closed |
+//! | nothing sent for a heartbeat interval | send a heartbeat (an acknowledgement) |
+//! | any other error | fail the link with it (a break after the peer's close is a close) |
+
+use super::{Link, LinkState};
+use crate::config::EndpointConfig;
+use crate::endpoint::Context;
+use crate::error::LinkError;
+use crate::socket::{Socket, SocketError};
+use crate::time::{earliest, Duration, Instant};
+use crate::Event;
+
+/// First and largest pause between connection attempts.
+const DIAL_BACKOFF_MIN_US: u64 = 2_000;
+const DIAL_BACKOFF_MAX_US: u64 = 250_000;
+/// Heartbeat intervals without a byte from the peer after which the dialling
+/// side replaces a connection that may be dead without either kernel having
+/// noticed (a cut cable, a lost route): two heartbeats missed, and a third due.
+const STALLED_HEARTBEATS: u32 = 3;
+
+/// A reconnection tries again soon: a connection attempt begun while the
+/// route was down may not see it come back for seconds (TCP's own retries
+/// back off), and the peer timeout is running.
+pub(super) fn reconnect_handshake_timeout(config: &EndpointConfig) -> Duration {
+    config.handshake_timeout.min(config.heartbeat_interval / 2)
+}
+
+/// The pause before the next dial, after one of `previous_us` failed.
+fn next_backoff_us(previous_us: u64) -> u64 {
+    (previous_us * 2).clamp(DIAL_BACKOFF_MIN_US, DIAL_BACKOFF_MAX_US)
+}
+
+/// The error for a peer silent for `timeout`.
+fn peer_silent(timeout: Duration) -> LinkError {
+    let timeout_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+    LinkError::PeerSilent { timeout_ms }
+}
+
+/// The connection broke underneath (as opposed to a protocol failure).
+fn is_break(reason: LinkError) -> bool {
+    matches!(reason, LinkError::Socket(_) | LinkError::PeerVanished)
+}
+
+impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
+    /// When the link's timers next need [`Link::on_timer`] and
+    /// [`Link::keep_alive`], and whether it still awaits its first
+    /// connection (bounded by the endpoint's connect deadline).
+    pub fn poll_at(&self, config: &EndpointConfig) -> (Option<Instant>, bool) {
+        let mut at = None;
+        let interval = config.heartbeat_interval;
+        let silent_at = config.peer_timeout.map(|t| self.last_heard + t);
+        if self.setting_up() {
+            let first = !self.ever_established;
+            if !first {
+                at = earliest(at, silent_at);
+            }
+            if self.handshaking() {
+                at = earliest(at, self.handshake_deadline);
+            } else if self.dials {
+                at = earliest(at, Some(self.next_dial));
+            }
+            return (at, first);
+        }
+        if self.carrying() && self.socket.is_some() {
+            // A heartbeat already due waits for the socket, not the clock.
+            if !self.tx.ack_due() {
+                at = earliest(at, Some(self.last_sent + interval));
+            }
+            if self.dials && self.tx.can_resume() {
+                at = earliest(at, Some(self.last_heard + interval * STALLED_HEARTBEATS));
+            }
+            at = earliest(at, silent_at);
+        }
+        (at, false)
+    }
+
+    /// Applies the set-up deadlines: the peer timeout while reconnecting,
+    /// the connect deadline for the first connection, the handshake's own.
+    pub fn on_timer<Rx: AsMut<[u8]>>(
+        &mut self,
+        now: Instant,
+        connect_deadline: Instant,
+        ctx: &mut Context<'_, S::Addr, Tx, Rx>,
+    ) {
+        if !self.setting_up() {
+            return;
+        }
+        let handshake_late = self.handshake_deadline.is_some_and(|d| now >= d);
+        if self.ever_established {
+            // Reconnecting: the peer timeout bounds the wait.
+            let silent_for = ctx
+                .config
+                .peer_timeout
+                .filter(|&t| now >= self.last_heard + t);
+            if let Some(timeout) = silent_for {
+                self.end(peer_silent(timeout), ctx);
+            } else if self.handshaking() && handshake_late {
+                self.on_error(LinkError::HandshakeTimeout, now, ctx);
+            }
+        } else if now >= connect_deadline {
+            let reason = match (self.setup_refused, self.state) {
+                (Some(refused), _) => refused,
+                (None, LinkState::Handshaking) => LinkError::HandshakeTimeout,
+                (None, _) => LinkError::NeverConnected,
+            };
+            self.end(reason, ctx);
+        } else if self.state == LinkState::Handshaking && handshake_late {
+            self.on_error(LinkError::HandshakeTimeout, now, ctx);
+        }
+    }
+
+    /// Sends a heartbeat on a quiet link, replaces a dialled connection
+    /// that has gone quiet (it may be dead without either kernel knowing),
+    /// and fails the link of a peer that has been silent past the peer timeout.
+    pub fn keep_alive<Rx: AsMut<[u8]>>(
+        &mut self,
+        now: Instant,
+        ctx: &mut Context<'_, S::Addr, Tx, Rx>,
+    ) {
+        if self.socket.is_none() || !self.carrying() {
+            return;
+        }
+        let interval = ctx.config.heartbeat_interval;
+        if let Some(timeout) = ctx
+            .config
+            .peer_timeout
+            .filter(|&t| now >= self.last_heard + t)
+        {
+            self.on_error(peer_silent(timeout), now, ctx);
+            return;
+        }
+        let stalled = now >= self.last_heard + interval * STALLED_HEARTBEATS;
+        if stalled && self.sent_close && self.nothing_in_flight() {
+            // Both closes have passed and been acknowledged; only our last
+            // acknowledgement may not have got out. The peer has left, or
+            // will learn what we hold from our hello if it reconnects.
+            // Nothing is left to wait for.
+            self.end(LinkError::Closed, ctx);
+            return;
+        }
+        if stalled && self.dials && self.tx.can_resume() && !self.nothing_in_flight() {
+            let quiet = now.saturating_since(self.last_heard);
+            self.begin_reconnect(peer_silent(quiet), now, ctx);
+            return;
+        }
+        if now >= self.last_sent + interval {
+            self.tx.request_ack();
+        }
+    }
+
+    /// The link hit an error: reconnect, retry the set-up, or end it.
+    pub(super) fn on_error<Rx: AsMut<[u8]>>(
+        &mut self,
+        reason: LinkError,
+        now: Instant,
+        ctx: &mut Context<'_, S::Addr, Tx, Rx>,
+    ) {
+        let retryable = is_break(reason) || reason == LinkError::HandshakeTimeout;
+        let settled = self.nothing_in_flight() && self.state != LinkState::Lingering;
+        if is_break(reason) && self.tx.can_resume() && self.carrying() && !settled {
+            self.begin_reconnect(reason, now, ctx);
+            return;
+        }
+        let handshaking = self.handshaking();
+        if !self.dials && handshaking {
+            // An accepted connection that failed its secure handshake is
+            // dropped; the link waits for the real peer (hellos are not
+            // secret, so anyone could otherwise break a link with one).
+            let addr = self.socket.as_ref().map(Socket::peer_addr);
+            self.detach();
+            self.back_to_waiting();
+            if let Some(addr) = addr {
+                log::warn!(
+                    "refused connection from {addr} claiming {}: {reason}",
+                    self.peer
+                );
+                ctx.events.push(Event::Rejected { addr, reason });
+            }
+            return;
+        }
+        if self.dials
+            && handshaking
+            && self.ever_established
+            && reason == LinkError::Socket(SocketError::Refused)
+        {
+            self.peer_gone(ctx);
+            return;
+        }
+        if self.dials && handshaking && retryable {
+            if self.handshake.is_some() {
+                // Closed on us mid-handshake: the acceptor refused our key.
+                // Keep trying (it may have restarted), but say so at the deadline.
+                self.setup_refused = Some(LinkError::HandshakeFailed);
+            }
+            log::debug!(
+                "connection to {} failed during set-up ({reason}); retrying",
+                self.peer
+            );
+            self.detach();
+            self.back_to_waiting();
+            self.schedule_redial(now);
+            return;
+        }
+        let reason = if self.peer_closed && is_break(reason) {
+            LinkError::Closed
+        } else {
+            reason
+        };
+        self.end(reason, ctx);
+    }
+
+    /// A set-up attempt ended: wait for the next connection.
+    fn back_to_waiting(&mut self) {
+        self.state = if self.ever_established {
+            LinkState::Reconnecting
+        } else {
+            LinkState::Connecting
+        };
+        self.handshake_deadline = None;
+    }
+
+    /// The connection under a link that can resume broke: drop it and get a
+    /// new one (dial again, or wait to be dialled). Operations wait; the
+    /// peer timeout bounds how long.
+    fn begin_reconnect<Rx: AsMut<[u8]>>(
+        &mut self,
+        reason: LinkError,
+        now: Instant,
+        ctx: &mut Context<'_, S::Addr, Tx, Rx>,
+    ) {
+        self.suspend_connection(ctx);
+        self.state = LinkState::Reconnecting;
+        self.handshake_deadline = None;
+        if self.dials {
+            self.dial_backoff_us = 0;
+            self.next_dial = now;
+        }
+        let peer = self.peer;
+        log::warn!("connection to {peer} broke ({reason}); reconnecting to resume the link");
+        ctx.events.push(Event::LinkInterrupted { peer, reason });
+    }
+
+    /// A reconnection was refused: nothing listens at the peer's address any
+    /// more, so the peer process is gone.
+    pub(super) fn peer_gone<Rx: AsMut<[u8]>>(&mut self, ctx: &mut Context<'_, S::Addr, Tx, Rx>) {
+        log::warn!(
+            "{} refused the reconnection: nobody listens there any more",
+            self.peer
+        );
+        self.end(LinkError::PeerVanished, ctx);
+    }
+
+    /// Backs off exponentially between connection attempts.
+    pub(super) fn schedule_redial(&mut self, now: Instant) {
+        self.dial_backoff_us = next_backoff_us(self.dial_backoff_us);
+        self.next_dial = now + Duration::from_micros(self.dial_backoff_us);
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn redials_back_off_from_2ms_doubling_to_250ms() {
+        let mut backoff = 0;
+        let steps: alloc::vec::Vec<u64> = (0..9)
+            .map(|_| {
+                backoff = next_backoff_us(backoff);
+                backoff
+            })
+            .collect();
+        assert_eq!(
+            steps,
+            [2_000, 4_000, 8_000, 16_000, 32_000, 64_000, 128_000, 250_000, 250_000]
+        );
+    }
+
+    #[test]
+    fn a_reconnection_handshake_is_short() {
+        let mut config = EndpointConfig::new(crate::Rank::new(0).unwrap(), [0; 16]);
+        config.handshake_timeout = Duration::from_secs(5);
+        config.heartbeat_interval = Duration::from_secs(1);
+        assert_eq!(
+            reconnect_handshake_timeout(&config),
+            Duration::from_millis(500)
+        );
+        config.handshake_timeout = Duration::from_millis(100);
+        assert_eq!(
+            reconnect_handshake_timeout(&config),
+            Duration::from_millis(100)
+        );
+    }
+
+    #[test]
+    fn silence_is_reported_in_milliseconds() {
+        assert_eq!(
+            peer_silent(Duration::from_millis(1500)),
+            LinkError::PeerSilent { timeout_ms: 1500 }
+        );
+        assert!(is_break(LinkError::PeerVanished));
+        assert!(is_break(LinkError::Socket(SocketError::Reset)));
+        assert!(!is_break(LinkError::RecordRejected));
+    }
+}

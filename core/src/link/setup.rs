@@ -1,0 +1,308 @@
+//! Setting a connection up: dialling, taking an accepted one, the hellos
+//! and the secure handshake, until the link is up (or resumes).
+//!
+//! The dialler writes its hello first; the acceptor answers once it has
+//! read and checked it. On a secure link the Noise handshake follows, its
+//! prologue binding both hellos. Each hello names the next frame its sender
+//! expects, so a new connection under an established link resumes exactly
+//! there.
+
+use super::{Link, LinkState, RxPhase};
+use crate::config::EndpointConfig;
+use crate::endpoint::Context;
+use crate::error::LinkError;
+use crate::secure::{self, Handshake};
+use crate::socket::{Network, Socket, SocketError};
+use crate::time::Instant;
+use crate::wire::{Hello, HelloRepr, HELLO_LEN};
+use crate::Event;
+use alloc::vec::Vec;
+
+/// Checks a hello's session, addressee and capabilities against ours.
+pub(crate) fn check_hello(config: &EndpointConfig, repr: &HelloRepr) -> Result<(), LinkError> {
+    if repr.session != config.session {
+        return Err(LinkError::WrongSession);
+    }
+    if repr.receiver != config.rank {
+        return Err(LinkError::NotAddressedToUs {
+            addressed_to: repr.receiver,
+        });
+    }
+    if repr.capabilities != config.capabilities {
+        return Err(LinkError::CapabilityMismatch);
+    }
+    Ok(())
+}
+
+impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
+    /// Our hello to the peer, naming the next frame we expect from it (0 on
+    /// a new link), so a resumed connection restarts exactly there.
+    pub fn hello(&self, config: &EndpointConfig) -> [u8; HELLO_LEN] {
+        let mut out = [0u8; HELLO_LEN];
+        let repr = HelloRepr {
+            capabilities: config.capabilities,
+            session: config.session,
+            sender: config.rank,
+            receiver: self.peer,
+            resume_seq: self.rx.frames_received(),
+        };
+        // HELLO_LEN bytes always fit.
+        let _ = repr.emit(&mut out);
+        out
+    }
+
+    /// Dials the peer if this side dials and a new connection is due.
+    /// True if an attempt was made.
+    pub fn dial<N: Network<Socket = S>, Rx: AsMut<[u8]>>(
+        &mut self,
+        net: &mut N,
+        now: Instant,
+        ctx: &mut Context<'_, S::Addr, Tx, Rx>,
+    ) -> bool {
+        let waiting = matches!(self.state, LinkState::Connecting | LinkState::Reconnecting)
+            && self.socket.is_none();
+        if !self.dials || !waiting || now < self.next_dial {
+            return false;
+        }
+        let hello = self.hello(ctx.config);
+        match net.connect(self.peer) {
+            Ok(socket) => {
+                self.attach(socket, &hello, RxPhase::Hello, now);
+                let timeout = if self.ever_established {
+                    super::policy::reconnect_handshake_timeout(ctx.config)
+                } else {
+                    self.state = LinkState::Handshaking;
+                    ctx.config.handshake_timeout
+                };
+                self.handshake_deadline = Some(now + timeout);
+            }
+            Err(SocketError::Refused) if self.ever_established => self.peer_gone(ctx),
+            Err(e) => {
+                log::debug!("dialling {}: {e}; will retry", self.peer);
+                self.schedule_redial(now);
+            }
+        }
+        true
+    }
+
+    /// May this accepted connection, whose hello is `repr`, take over the
+    /// link? Returns where the peer asks to resume.
+    pub fn check_inbound(&self, repr: &HelloRepr) -> Result<u64, LinkError> {
+        if self.dials {
+            // We dial this rank; it must never dial us.
+            return Err(LinkError::WrongRank {
+                claimed: repr.sender,
+            });
+        }
+        // A link that can resume takes a new connection from its peer at
+        // any time: the old one may be dead without our kernel knowing.
+        let reconnecting = self.ever_established && self.tx.can_resume();
+        if reconnecting && self.state == LinkState::Closed {
+            // The peer lost our last acknowledgement: our hello tells it
+            // what we received, so it can finish its close too.
+            return Err(LinkError::Closed);
+        }
+        if self.state != LinkState::Connecting && !(reconnecting && self.is_live()) {
+            return Err(LinkError::DuplicateRank);
+        }
+        if reconnecting {
+            // A resume point the peer has already acknowledged past, or
+            // beyond what we sent, is a stale connection (an abandoned
+            // attempt delivered late) or a restarted peer: refuse the
+            // connection and keep the link as it is.
+            let (kept_from, kept_to) = self.tx.resumable_range();
+            let acked = self.tx.acked_by_peer();
+            if repr.resume_seq < acked.max(kept_from) || repr.resume_seq > kept_to {
+                return Err(LinkError::CannotResume {
+                    asked: repr.resume_seq,
+                    kept_from,
+                    kept_to,
+                });
+            }
+        }
+        Ok(repr.resume_seq)
+    }
+
+    /// Takes an accepted connection whose hello passed
+    /// [`Link::check_inbound`]; a connection the link already had is
+    /// dropped. `Err` hands the socket back when the handshake cannot start.
+    pub fn take_connection<Rx: AsMut<[u8]>>(
+        &mut self,
+        socket: S,
+        dialler_hello: &[u8; HELLO_LEN],
+        resume_seq: u64,
+        now: Instant,
+        ctx: &mut Context<'_, S::Addr, Tx, Rx>,
+    ) -> Result<(), (S, LinkError)> {
+        if let Some(old) = self.socket.as_ref() {
+            log::warn!(
+                "{} connected again from {}; dropping its connection from {}",
+                self.peer,
+                socket.peer_addr(),
+                old.peer_addr()
+            );
+            self.suspend_connection(ctx);
+        }
+        let hello = self.hello(ctx.config);
+        let handshake = match self.start_handshake(false, dialler_hello, &hello, ctx) {
+            Ok(h) => h,
+            Err(reason) => return Err((socket, reason)),
+        };
+        self.peer_resume_seq = Some(resume_seq);
+        match handshake {
+            Some(h) => {
+                // The secure handshake follows; the link is up when it completes.
+                self.attach(socket, &hello, RxPhase::Handshake, now);
+                self.handshake = Some(h);
+                if !self.ever_established {
+                    self.state = LinkState::Handshaking;
+                }
+                self.handshake_deadline = Some(now + ctx.config.handshake_timeout);
+            }
+            None => {
+                self.attach(socket, &hello, RxPhase::Header, now);
+                if let Err(reason) = self.link_up(ctx) {
+                    // Our hello tells the dialler where we stand, so it can
+                    // name the failure too.
+                    if let Some(s) = self.socket.as_mut() {
+                        let _ = s.write_vectored(&[&hello]);
+                    }
+                    self.end(reason, ctx);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The accepting side's hello has arrived on a link we dialled.
+    pub(super) fn on_hello<Rx: AsMut<[u8]>>(
+        &mut self,
+        bytes: &[u8; HELLO_LEN],
+        ctx: &mut Context<'_, S::Addr, Tx, Rx>,
+    ) -> Result<(), LinkError> {
+        let repr = HelloRepr::parse(&Hello::new_checked(&bytes[..])?)?;
+        check_hello(ctx.config, &repr)?;
+        if repr.sender != self.peer {
+            return Err(LinkError::WrongRank {
+                claimed: repr.sender,
+            });
+        }
+        let ours = self.hello(ctx.config);
+        self.peer_resume_seq = Some(repr.resume_seq);
+        // Both closes had passed, and the peer, which has ended its side of
+        // the link, says it holds every frame we sent: only a last
+        // acknowledgement had been lost. The link is closed.
+        let all_received = repr.resume_seq >= self.tx.resumable_range().1;
+        if self.ever_established && self.peer_closed && self.sent_close && all_received {
+            return Err(LinkError::Closed);
+        }
+        if let Some(mut handshake) = self.start_handshake(true, &ours, bytes, ctx)? {
+            let mut first = Vec::new();
+            handshake
+                .write(&mut first)
+                .map_err(|_| LinkError::HandshakeFailed)?;
+            self.tx.queue_raw(&first);
+            self.handshake = Some(handshake);
+            self.rx.set_phase(RxPhase::Handshake);
+            return Ok(());
+        }
+        self.rx.set_phase(RxPhase::Header);
+        self.link_up(ctx)
+    }
+
+    /// Starts the secure handshake if the endpoint is secure (`Ok(None)`
+    /// on a plaintext endpoint). The prologue binds both hellos.
+    fn start_handshake<Rx: AsMut<[u8]>>(
+        &mut self,
+        initiator: bool,
+        dialler_hello: &[u8],
+        acceptor_hello: &[u8],
+        ctx: &mut Context<'_, S::Addr, Tx, Rx>,
+    ) -> Result<Option<Handshake>, LinkError> {
+        let Some(secure) = &ctx.config.secure else {
+            return Ok(None);
+        };
+        *ctx.handshakes += 1;
+        let prologue = secure::prologue(dialler_hello, acceptor_hello);
+        Handshake::new(secure, self.peer, initiator, &prologue, *ctx.handshakes)
+            .map(Some)
+            .map_err(|_| LinkError::HandshakeFailed)
+    }
+
+    /// A handshake message arrived: answer it (as the responder) and switch
+    /// to the channel once the handshake is complete.
+    pub(super) fn on_handshake_message<Rx: AsMut<[u8]>>(
+        &mut self,
+        message: &[u8],
+        ctx: &mut Context<'_, S::Addr, Tx, Rx>,
+    ) -> Result<(), LinkError> {
+        let Some(handshake) = self.handshake.as_mut() else {
+            return Err(LinkError::UnexpectedFrame);
+        };
+        handshake
+            .read(message)
+            .map_err(|_| LinkError::HandshakeFailed)?;
+        let mut reply = Vec::new();
+        if !self.dials {
+            handshake
+                .write(&mut reply)
+                .map_err(|_| LinkError::HandshakeFailed)?;
+        }
+        let finished = handshake.is_finished();
+        if !reply.is_empty() {
+            self.tx.queue_raw(&reply);
+        }
+        if !finished {
+            return Ok(());
+        }
+        let Some(handshake) = self.handshake.take() else {
+            return Ok(());
+        };
+        let channel = handshake
+            .into_channel()
+            .map_err(|_| LinkError::HandshakeFailed)?;
+        self.channel = Some(channel);
+        self.rx.start_channel();
+        self.link_up(ctx)
+    }
+
+    /// The hellos (and the secure handshake) are done: the link is up, or
+    /// resumes where the peer's hello asked.
+    fn link_up<Rx: AsMut<[u8]>>(
+        &mut self,
+        ctx: &mut Context<'_, S::Addr, Tx, Rx>,
+    ) -> Result<(), LinkError> {
+        let asked = self.peer_resume_seq.take().unwrap_or(0);
+        self.tx
+            .resume_from(asked)
+            .map_err(|(kept_from, kept_to)| LinkError::CannotResume {
+                asked,
+                kept_from,
+                kept_to,
+            })?;
+        self.state = if self.close_queued {
+            LinkState::Closing
+        } else {
+            LinkState::Established
+        };
+        self.handshake_deadline = None;
+        self.dial_backoff_us = 0;
+        self.setup_refused = None;
+        // Tell the peer at once what we hold: it may be waiting on it to close.
+        if self.tx.can_resume() {
+            self.tx.request_ack();
+        }
+        let how = if self.secure { "secure link" } else { "link" };
+        let peer = self.peer;
+        if self.ever_established {
+            self.stats.resumes += 1;
+            log::info!("{how} to {peer} resumed from frame {asked}");
+            ctx.events.push(Event::LinkResumed(peer));
+        } else {
+            self.ever_established = true;
+            log::info!("{how} to {peer} established");
+            ctx.events.push(Event::LinkUp(peer));
+        }
+        Ok(())
+    }
+}
