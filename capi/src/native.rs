@@ -72,11 +72,7 @@ fn from_core(e: Error) -> c_int {
             reason: LinkError::PeerAborted { .. },
             ..
         } => TERNION_ERR_PEER_ABORTED,
-        Error::Link {
-            reason: LinkError::Closed,
-            ..
-        }
-        | Error::EndpointClosed => TERNION_ERR_CLOSED,
+        Error::LinkClosed { .. } | Error::EndpointClosed => TERNION_ERR_CLOSED,
         Error::Link { .. } => TERNION_ERR_LINK,
         Error::SelfMessage => TERNION_ERR_RANK,
         Error::InvalidTag(_) => TERNION_ERR_TAG,

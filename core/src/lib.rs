@@ -34,7 +34,10 @@ pub mod wire;
 
 pub use config::{EndpointConfig, MAX_FRAME_PAYLOAD};
 pub use endpoint::{Endpoint, Event, Interest};
-pub use error::{Error, LinkError};
+pub use error::{
+    Error, HandshakeFailure, Incompatibility, LinkError, Misbehaviour, Refusal, SecurityError,
+    TransportError,
+};
 pub use link::LinkState;
 pub use matching::{Source, TagFilter, FIRST_RESERVED_TAG};
 pub use rank::{Rank, PARTIES};

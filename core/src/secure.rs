@@ -10,6 +10,7 @@
 //! replayed, reordered or dropped fails authentication and ends the link.
 //! See `docs/security.md`.
 
+use crate::error::{HandshakeFailure, LinkError, SecurityError};
 use crate::rank::{Rank, PARTIES};
 use crate::wire::{RecordRepr, MAX_RECORD_BODY, RECORD_PREFIX_LEN};
 use alloc::boxed::Box;
@@ -139,13 +140,35 @@ impl CryptoResolver for SeededResolver {
 /// Why the secure channel refused something.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SecureError {
-    /// The handshake failed: the peer holds a different key, or the hellos
-    /// were tampered with.
-    HandshakeFailed,
+    /// The handshake failed, for the reason snow gave.
+    Handshake(HandshakeFailure),
     /// A record failed authentication: altered, replayed, reordered or dropped.
     RecordRejected,
     /// A length outside what a record can be.
     BadLength,
+}
+
+/// snow's reason for a failed handshake, in ternion's terms.
+fn handshake_failure(e: snow::Error) -> SecureError {
+    SecureError::Handshake(match e {
+        snow::Error::Decrypt => HandshakeFailure::Decrypt,
+        snow::Error::Input => HandshakeFailure::BadMessage,
+        snow::Error::Dh => HandshakeFailure::BadKey,
+        snow::Error::State(_) => HandshakeFailure::OutOfOrder,
+        snow::Error::Rng => HandshakeFailure::Randomness,
+        _ => HandshakeFailure::Setup,
+    })
+}
+
+impl From<SecureError> for LinkError {
+    fn from(e: SecureError) -> Self {
+        match e {
+            SecureError::Handshake(reason) => reason.into(),
+            SecureError::RecordRejected => LinkError::Security(SecurityError::RecordRejected),
+            // Only a handshake message can come in with a bad length.
+            SecureError::BadLength => HandshakeFailure::BadMessage.into(),
+        }
+    }
 }
 
 /// One link's handshake in progress.
@@ -191,11 +214,7 @@ impl Handshake {
         prologue: &[u8],
         nonce: u64,
     ) -> Result<Handshake, SecureError> {
-        let params = config
-            .aead
-            .pattern()
-            .parse()
-            .map_err(|_| SecureError::HandshakeFailed)?;
+        let params = config.aead.pattern().parse().map_err(handshake_failure)?;
         // Each handshake draws its ephemeral key from its own stream of the seed.
         let mut seed = config.seed;
         for (b, n) in seed.iter_mut().zip(nonce.to_le_bytes()) {
@@ -210,7 +229,7 @@ impl Handshake {
             .and_then(|b| b.remote_public_key(&config.public_keys[peer.index()]))
             .and_then(|b| b.prologue(prologue));
         seed.zeroize();
-        let builder = builder.map_err(|_| SecureError::HandshakeFailed)?;
+        let builder = builder.map_err(handshake_failure)?;
         let state = if initiator {
             builder.build_initiator()
         } else {
@@ -218,7 +237,7 @@ impl Handshake {
         };
         state
             .map(|state| Handshake { state })
-            .map_err(|_| SecureError::HandshakeFailed)
+            .map_err(handshake_failure)
     }
 
     /// Writes our next handshake message, length-prefixed, into `out`.
@@ -227,7 +246,7 @@ impl Handshake {
         let n = self
             .state
             .write_message(&[], &mut buf)
-            .map_err(|_| SecureError::HandshakeFailed)?;
+            .map_err(handshake_failure)?;
         let mut prefix = [0u8; RECORD_PREFIX_LEN];
         RecordRepr { body_len: n }
             .emit(&mut prefix)
@@ -243,7 +262,7 @@ impl Handshake {
         self.state
             .read_message(message, &mut buf)
             .map(drop)
-            .map_err(|_| SecureError::HandshakeFailed)
+            .map_err(handshake_failure)
     }
 
     /// True once both messages have passed.
@@ -256,7 +275,7 @@ impl Handshake {
         self.state
             .into_transport_mode()
             .map(|transport| Channel { transport })
-            .map_err(|_| SecureError::HandshakeFailed)
+            .map_err(handshake_failure)
     }
 }
 

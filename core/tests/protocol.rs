@@ -10,7 +10,8 @@ use ternion_core::wire::{
     Capabilities, FrameKind, FrameRepr, HelloRepr, FRAME_HEADER_LEN, HELLO_LEN,
 };
 use ternion_core::{
-    Buffer, Duration, Error, Event, LinkError, LinkState, RequestId, Source, TagFilter,
+    Buffer, Duration, Error, Event, HandshakeFailure, Incompatibility, LinkError, LinkState,
+    Misbehaviour, Refusal, RequestId, SecurityError, Source, TagFilter, TransportError,
 };
 
 #[test]
@@ -244,8 +245,14 @@ fn a_peer_that_never_comes_is_named() {
     t.eps[2] = None;
     t.nets[2].listen(false);
     t.run_until(|t| t.ep(0).failure().is_some() && t.ep(1).failure().is_some());
-    assert_eq!(t.ep(0).failure(), Some((r(2), LinkError::NeverConnected)));
-    assert_eq!(t.ep(1).failure(), Some((r(2), LinkError::NeverConnected)));
+    assert_eq!(
+        t.ep(0).failure(),
+        Some((r(2), LinkError::Transport(TransportError::NeverConnected)))
+    );
+    assert_eq!(
+        t.ep(1).failure(),
+        Some((r(2), LinkError::Transport(TransportError::NeverConnected)))
+    );
     assert_eq!(t.ep(0).link_state(r(1)), Some(LinkState::Established));
 }
 
@@ -264,7 +271,7 @@ fn a_vanished_peer_fails_pending_operations_and_spares_the_other_link() {
     let done = t.wait(2, from0);
     let vanished = Error::Link {
         peer: r(0),
-        reason: LinkError::PeerVanished,
+        reason: LinkError::Transport(TransportError::PeerVanished),
     };
     assert_eq!(done.result.unwrap_err(), vanished);
     let seen = events(t.ep(2));
@@ -273,7 +280,7 @@ fn a_vanished_peer_fails_pending_operations_and_spares_the_other_link() {
         .any(|e| matches!(e, Event::LinkInterrupted { peer, .. } if *peer == r(0))));
     assert!(seen.contains(&Event::LinkFailed {
         peer: r(0),
-        reason: LinkError::PeerVanished
+        reason: LinkError::Transport(TransportError::PeerVanished)
     }));
     let id = t
         .ep(2)
@@ -358,7 +365,7 @@ fn a_silent_peer_is_named_within_the_peer_timeout() {
     let frozen = t.eps[1].take();
     let start = t.now;
     t.run_until(|t| t.ep(0).failure().is_some() && t.ep(2).failure().is_some());
-    let silent = LinkError::PeerSilent { timeout_ms: 5000 };
+    let silent = LinkError::Transport(TransportError::PeerSilent { timeout_ms: 5000 });
     assert_eq!(t.ep(0).failure(), Some((r(1), silent)));
     assert_eq!(t.ep(2).failure(), Some((r(1), silent)));
     let waited = t.now.saturating_since(start);
@@ -494,23 +501,29 @@ fn strangers_are_refused_with_a_reason_and_the_job_continues() {
 
     assert_eq!(
         stranger_sends(&mut t, 1, &hello(1, 0, [0; 16])),
-        LinkError::WrongSession
+        LinkError::Incompatible(Incompatibility::WrongSession)
     );
     assert_eq!(
         stranger_sends(&mut t, 1, &plain_hello(1, 0, SESSION)),
-        LinkError::DuplicateRank
+        LinkError::Refused(Refusal::DuplicateRank)
     );
     assert_eq!(
         stranger_sends(&mut t, 2, &hello(2, 1, SESSION)),
-        LinkError::NotAddressedToUs { addressed_to: r(1) }
+        LinkError::Incompatible(Incompatibility::NotAddressedToUs { addressed_to: r(1) })
     );
     // A connection that says nothing is dropped at the handshake deadline.
-    assert_eq!(stranger_sends(&mut t, 1, &[]), LinkError::HandshakeTimeout);
+    assert_eq!(
+        stranger_sends(&mut t, 1, &[]),
+        LinkError::Refused(Refusal::HelloTimeout)
+    );
     // One that hangs up half-way through its hello.
     let _ = t.nets[1].dial_raw(r(0)).map(|mut s| {
         s.inject(&hello(2, 0, SESSION)[..10]);
     });
-    assert_eq!(next_rejection(&mut t), LinkError::PeerVanished);
+    assert_eq!(
+        next_rejection(&mut t),
+        LinkError::Transport(TransportError::PeerVanished)
+    );
     assert_job_still_works(&mut t);
 }
 
@@ -571,10 +584,10 @@ fn misbehaving_peers_fail_their_link_only() {
     ));
     assert_eq!(
         pending_receive_fails_with(&data(5, 0, 0)),
-        LinkError::SequenceGap {
+        LinkError::Misbehaviour(Misbehaviour::SequenceGap {
             expected: 0,
             got: 5
-        }
+        })
     );
     // A heartbeat acknowledging frames rank 0 never sent.
     let heartbeat = frame(FrameRepr {
@@ -586,7 +599,7 @@ fn misbehaving_peers_fail_their_link_only() {
     });
     assert_eq!(
         pending_receive_fails_with(&heartbeat),
-        LinkError::UnexpectedFrame
+        LinkError::Misbehaviour(Misbehaviour::AckOutOfRange { acked: 5 })
     );
     let mut garbage = data(0, 0, 0);
     garbage[0] = 0xee;
@@ -647,7 +660,10 @@ fn a_lying_hello_on_a_dialled_link_is_refused() {
     t.run_until(|t| t.ep(1).failure().is_some());
     assert_eq!(
         t.ep(1).failure(),
-        Some((r(0), LinkError::WrongRank { claimed: r(2) }))
+        Some((
+            r(0),
+            LinkError::Incompatible(Incompatibility::WrongRank { claimed: r(2) })
+        ))
     );
 }
 
@@ -922,15 +938,18 @@ fn a_party_holding_another_key_is_refused_on_both_sides() {
     assert!(t
         .ep(2)
         .failure()
-        .is_some_and(|(_, reason)| reason == LinkError::HandshakeFailed));
+        .is_some_and(|(_, reason)| reason == HandshakeFailure::ClosedByPeer.into()));
     // The acceptors refused rank 2's connections and never let the link up.
-    assert_eq!(t.ep(0).failure(), Some((r(2), LinkError::NeverConnected)));
+    assert_eq!(
+        t.ep(0).failure(),
+        Some((r(2), LinkError::Transport(TransportError::NeverConnected)))
+    );
     let refused = events(t.ep(0));
     assert!(
         refused.iter().any(|e| matches!(
             e,
             Event::Rejected {
-                reason: LinkError::HandshakeFailed,
+                reason: LinkError::Security(SecurityError::Handshake(_)),
                 ..
             }
         )),
@@ -949,16 +968,15 @@ fn a_secure_party_refuses_a_plaintext_peer() {
         cfg.connect_timeout = Duration::from_millis(800);
     });
     t.run_until(|t| t.ep(2).failure().is_some());
-    assert!(t
-        .ep(2)
-        .failure()
-        .is_some_and(|(_, reason)| reason == LinkError::CapabilityMismatch));
+    assert!(t.ep(2).failure().is_some_and(
+        |(_, reason)| reason == LinkError::Incompatible(Incompatibility::CapabilityMismatch)
+    ));
     let refused = events(t.ep(0));
     assert!(
         refused.iter().any(|e| matches!(
             e,
             Event::Rejected {
-                reason: LinkError::CapabilityMismatch,
+                reason: LinkError::Incompatible(Incompatibility::CapabilityMismatch),
                 ..
             }
         )),

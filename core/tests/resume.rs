@@ -6,7 +6,9 @@
 mod common;
 
 use common::{events, r, secure, Trio};
-use ternion_core::{Duration, EndpointConfig, Event, LinkError, RequestId, Source, TagFilter};
+use ternion_core::{
+    Duration, EndpointConfig, Event, LinkError, RequestId, Source, TagFilter, TransportError,
+};
 
 /// The bytes of message `index` from `from` to `to`: sizes vary from empty
 /// to several frames, and every byte depends on all three.
@@ -220,6 +222,6 @@ fn a_restarted_party_cannot_resume_and_both_sides_say_why() {
     t.run_until(|t| t.ep(0).failure().is_some());
     assert!(matches!(
         t.ep(0).failure(),
-        Some((p, LinkError::PeerSilent { .. })) if p == r(1)
+        Some((p, LinkError::Transport(TransportError::PeerSilent { .. }))) if p == r(1)
     ));
 }

@@ -636,7 +636,7 @@ fn without_resume_a_reset_fails_that_link_only() {
         })
         .unwrap();
     assert_eq!(world.connections_reset(), 2);
-    let reset = ternion_core::LinkError::Socket(ternion_core::socket::SocketError::Reset);
+    let reset = ternion_core::LinkError::from(ternion_core::socket::SocketError::Reset);
     assert_eq!(world.endpoint(r(0)).failure(), Some((r(2), reset)));
     assert_eq!(world.endpoint(r(2)).failure(), Some((r(0), reset)));
     assert_eq!(world.endpoint(r(1)).failure(), None);

@@ -21,7 +21,10 @@ use ternion_core::secure::{Aead, SecureConfig, KEY_LEN};
 use ternion_core::socket::{Network, Socket};
 use ternion_core::testing::{MemNetwork, MemSocket};
 use ternion_core::wire::{Capabilities, HelloRepr, HELLO_LEN};
-use ternion_core::{Endpoint, EndpointConfig, Event, LinkError, LinkState, Rank, PARTIES};
+use ternion_core::{
+    Endpoint, EndpointConfig, Event, HandshakeFailure, LinkError, LinkState, Rank, TransportError,
+    PARTIES,
+};
 
 /// The job both sides claim.
 const SESSION: [u8; 16] = *b"ternion-fuzz-hs!";
@@ -261,7 +264,9 @@ fn check_settled(
             assert!(
                 matches!(
                     reason,
-                    LinkError::NeverConnected | LinkError::HandshakeTimeout
+                    LinkError::Transport(
+                        TransportError::NeverConnected | TransportError::HandshakeTimeout
+                    )
                 ),
                 "the played link failed with {reason:?}"
             );
@@ -270,6 +275,6 @@ fn check_settled(
                 "the connection was dropped without a refusal"
             );
         }
-        Role::Dials => assert_eq!(reason, LinkError::HandshakeFailed),
+        Role::Dials => assert_eq!(reason, HandshakeFailure::ClosedByPeer.into()),
     }
 }

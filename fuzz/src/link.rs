@@ -25,7 +25,7 @@ use ternion_core::secure::{public_key, Aead, SecureConfig, KEY_LEN};
 use ternion_core::testing::{MemNetwork, MemSocket};
 use ternion_core::{
     Buffer, Completion, Duration, Endpoint, EndpointConfig, Error, Instant, LinkError, LinkState,
-    Rank, RequestId, Source, TagFilter, PARTIES,
+    Rank, RequestId, SecurityError, Source, TagFilter, PARTIES,
 };
 
 /// The job all three parties belong to.
@@ -312,7 +312,7 @@ fn check_corrupted_link(
             let completion = probe_completion.expect("a receive outlived its failed link");
             check_probe_concerns_sender(&completion, sender);
             if plan.secure {
-                assert_eq!(reason, LinkError::RecordRejected);
+                assert_eq!(reason, LinkError::Security(SecurityError::RecordRejected));
                 assert_eq!(
                     completion.result.err(),
                     Some(Error::Link {

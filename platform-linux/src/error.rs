@@ -1,7 +1,7 @@
 //! Errors of the Linux backend.
 
 use std::fmt;
-use ternion_core::{LinkError, Rank};
+use ternion_core::{LinkError, Rank, TransportError};
 
 /// Why a ternion call failed.
 #[derive(Debug)]
@@ -72,7 +72,7 @@ impl From<ternion_core::Error> for Error {
         match e {
             ternion_core::Error::Link {
                 peer,
-                reason: LinkError::NeverConnected,
+                reason: LinkError::Transport(TransportError::NeverConnected),
             } => Error::PeerNeverCame(peer),
             other => Error::Protocol(other),
         }

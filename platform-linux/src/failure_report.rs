@@ -77,6 +77,7 @@ impl FailureReporter {
 #[cfg(test)]
 mod test {
     use super::*;
+    use ternion_core::TransportError;
 
     #[test]
     fn a_report_reads_back_as_written() {
@@ -100,11 +101,20 @@ mod test {
         let mut reporter = FailureReporter {
             path: Some(path.clone()),
         };
-        reporter.link_failed(Rank::new(1).unwrap(), &LinkError::PeerVanished);
-        reporter.link_failed(Rank::new(2).unwrap(), &LinkError::PeerVanished);
+        reporter.link_failed(
+            Rank::new(1).unwrap(),
+            &LinkError::Transport(TransportError::PeerVanished),
+        );
+        reporter.link_failed(
+            Rank::new(2).unwrap(),
+            &LinkError::Transport(TransportError::PeerVanished),
+        );
         let report = FailureReport::parse(&std::fs::read_to_string(&path).unwrap()).unwrap();
         std::fs::remove_file(&path).unwrap();
         assert_eq!(report.peer, Rank::new(1).unwrap());
-        assert_eq!(report.reason, LinkError::PeerVanished.to_string());
+        assert_eq!(
+            report.reason,
+            LinkError::Transport(TransportError::PeerVanished).to_string()
+        );
     }
 }

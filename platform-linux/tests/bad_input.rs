@@ -13,7 +13,7 @@ use ternion::{Error, Party, Rank, Source, TagFilter};
 use ternion_core::wire::{
     Capabilities, FrameKind, FrameRepr, HelloRepr, FRAME_HEADER_LEN, HELLO_LEN,
 };
-use ternion_core::LinkError;
+use ternion_core::{LinkError, TransportError};
 
 fn wait_for_log(needle: &str) -> String {
     for _ in 0..1000 {
@@ -293,7 +293,10 @@ fn a_truncated_frame_fails_only_that_link() {
     // A broken connection is a reason to reconnect, not to fail; the
     // impostor never does, so the peer timeout names it.
     assert!(
-        matches!(link_reason(&err), LinkError::PeerSilent { .. }),
+        matches!(
+            link_reason(&err),
+            LinkError::Transport(TransportError::PeerSilent { .. })
+        ),
         "{err}"
     );
 }

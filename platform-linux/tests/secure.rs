@@ -25,7 +25,7 @@ use ternion::{Config, Error, Party, Rank};
 use ternion_core::secure::Aead;
 use ternion_core::wire::HELLO_LEN;
 use ternion_core::wire::{Record, RECORD_PREFIX_LEN};
-use ternion_core::LinkError;
+use ternion_core::{HandshakeFailure, Incompatibility, LinkError, SecurityError, TransportError};
 
 /// Tag of the values rank 1 sends to rank 0 through the proxy.
 const TAG: u32 = 7;
@@ -624,7 +624,10 @@ fn assert_failed_closed(outcome: &TamperOutcome, delivered: usize, reason: LinkE
     );
     assert_eq!(
         outcome.rank1_receive_after,
-        Err(Failed::Link(rank(0), LinkError::PeerVanished)),
+        Err(Failed::Link(
+            rank(0),
+            LinkError::Transport(TransportError::PeerVanished)
+        )),
         "rank 1 learns that its link to rank 0 ended"
     );
     assert_eq!(outcome.from_rank2, FROM_RANK2);
@@ -637,33 +640,53 @@ fn assert_failed_closed(outcome: &TamperOutcome, delivered: usize, reason: LinkE
 #[test]
 fn a_flipped_bit_in_a_record_fails_the_link_and_delivers_nothing_of_it() {
     let outcome = attack_rank1_records(Tamper::FlipBit { record: 2 }, Pacing::Paced);
-    assert_failed_closed(&outcome, 2, LinkError::RecordRejected);
+    assert_failed_closed(
+        &outcome,
+        2,
+        LinkError::Security(SecurityError::RecordRejected),
+    );
 }
 
 #[test]
 fn a_replayed_record_is_rejected() {
     let outcome = attack_rank1_records(Tamper::Replay { record: 1 }, Pacing::Paced);
     // Record 1 arrives once and is delivered; its copy is refused.
-    assert_failed_closed(&outcome, 2, LinkError::RecordRejected);
+    assert_failed_closed(
+        &outcome,
+        2,
+        LinkError::Security(SecurityError::RecordRejected),
+    );
 }
 
 #[test]
 fn reordered_records_are_rejected() {
     let outcome = attack_rank1_records(Tamper::Swap { first: 1 }, Pacing::Paced);
-    assert_failed_closed(&outcome, 1, LinkError::RecordRejected);
+    assert_failed_closed(
+        &outcome,
+        1,
+        LinkError::Security(SecurityError::RecordRejected),
+    );
 }
 
 #[test]
 fn a_dropped_record_makes_the_next_one_fail() {
     let outcome = attack_rank1_records(Tamper::DropRecord { record: 1 }, Pacing::Paced);
     // Record 2 arrives where record 1 belongs: its nonce is one ahead.
-    assert_failed_closed(&outcome, 1, LinkError::RecordRejected);
+    assert_failed_closed(
+        &outcome,
+        1,
+        LinkError::Security(SecurityError::RecordRejected),
+    );
 }
 
 #[test]
 fn a_stream_cut_inside_a_record_fails_the_link_without_partial_data() {
     let outcome = attack_rank1_records(Tamper::Truncate { record: 2 }, Pacing::Paced);
-    assert_failed_closed(&outcome, 2, LinkError::PeerVanished);
+    assert_failed_closed(
+        &outcome,
+        2,
+        LinkError::Transport(TransportError::PeerVanished),
+    );
 }
 
 /// As an attacker would do it, the bad record follows the clean ones at
@@ -679,7 +702,11 @@ fn a_flipped_bit_amid_a_burst_of_records_lets_no_more_than_the_clean_prefix_thro
         .take_while(|r| r.is_ok())
         .count();
     assert!(delivered <= 2, "{:?}", outcome.rank0_receives);
-    assert_failed_closed(&outcome, delivered, LinkError::RecordRejected);
+    assert_failed_closed(
+        &outcome,
+        delivered,
+        LinkError::Security(SecurityError::RecordRejected),
+    );
 }
 
 /// 64 KiB of the repeated canary unit: a share the wire must never show.
@@ -840,7 +867,10 @@ fn a_party_holding_the_wrong_key_is_refused_on_both_sides() {
     assert_eq!(at1, Err(Failed::NeverCame(rank(2))));
     // The dialler names the refusal; both its links fail at the same
     // deadline and the first failed link (rank 0's) is reported.
-    assert_eq!(at2, Err(Failed::Link(rank(0), LinkError::HandshakeFailed)));
+    assert_eq!(
+        at2,
+        Err(Failed::Link(rank(0), HandshakeFailure::ClosedByPeer.into()))
+    );
     let line = wait_for_refusal("claiming rank 2: secure handshake failed");
     assert_names_loopback_address(&line);
 }
@@ -859,7 +889,7 @@ fn a_plaintext_party_is_refused_by_secure_ones() {
     // Rank 2 fails on whichever secure party answers first: both send
     // their hello before refusing, so either can be named.
     match at2 {
-        Err(Failed::Link(peer, LinkError::CapabilityMismatch)) => {
+        Err(Failed::Link(peer, LinkError::Incompatible(Incompatibility::CapabilityMismatch))) => {
             assert!(peer == rank(0) || peer == rank(1), "{peer}");
         }
         other => panic!("expected a capability mismatch, got {other:?}"),
@@ -912,7 +942,7 @@ fn a_party_from_another_session_is_refused_and_the_job_goes_on() {
     assert!(
         matches!(
             impostor,
-            Err(Failed::NeverCame(peer) | Failed::Link(peer, LinkError::HandshakeTimeout))
+            Err(Failed::NeverCame(peer) | Failed::Link(peer, LinkError::Transport(TransportError::HandshakeTimeout)))
                 if peer == rank(0)
         ),
         "{impostor:?}"

@@ -79,10 +79,9 @@ fn from_core<B: Backend>(party: &B, e: Error) -> Failure {
             ));
             party.abort(code)
         }
-        Error::Link { peer, reason } => fail(
-            code::MPI_ERR_LINK,
-            alloc::format!("link to {peer}: {reason}"),
-        ),
+        Error::Link { .. } | Error::LinkClosed { .. } => {
+            fail(code::MPI_ERR_LINK, alloc::format!("{e}"))
+        }
         Error::SelfMessage => fail(code::MPI_ERR_RANK, "ternion does not message its own rank"),
         Error::InvalidTag(t) => fail(code::MPI_ERR_TAG, alloc::format!("tag {t}")),
         Error::UnknownRequest => fail(code::MPI_ERR_REQUEST, "unknown or completed request"),

@@ -7,7 +7,7 @@
 //! real link by connecting.
 
 use super::{Endpoint, Event};
-use crate::error::LinkError;
+use crate::error::{Incompatibility, LinkError, Refusal, TransportError};
 use crate::link::check_hello;
 use crate::rank::Rank;
 use crate::socket::{Network, Socket, SocketError};
@@ -42,7 +42,7 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
                 Ok(Some(socket)) => {
                     progressed = true;
                     if self.pending.len() >= self.config.max_pending_connections {
-                        self.reject(socket, LinkError::HandshakeTimeout);
+                        self.reject(socket, Refusal::AcceptQueueFull.into());
                         continue;
                     }
                     self.pending.push(PendingConn {
@@ -67,7 +67,7 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
         while i < self.pending.len() {
             if now >= self.pending[i].deadline {
                 let conn = self.pending.swap_remove(i);
-                self.reject(conn.socket, LinkError::HandshakeTimeout);
+                self.reject(conn.socket, Refusal::HelloTimeout.into());
             } else {
                 i += 1;
             }
@@ -91,14 +91,14 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
             let filled = conn.filled;
             let read = conn.socket.read_vectored(&mut [&mut conn.hello[filled..]]);
             let outcome = match read {
-                Ok(0) => Some(Err(LinkError::PeerVanished)),
+                Ok(0) => Some(Err(TransportError::PeerVanished.into())),
                 Ok(n) => {
                     progressed = true;
                     conn.filled += n;
                     (conn.filled == HELLO_LEN).then(|| self.check_inbound_hello(i))
                 }
                 Err(SocketError::WouldBlock) => None,
-                Err(e) => Some(Err(LinkError::Socket(e))),
+                Err(e) => Some(Err(e.into())),
             };
             match outcome {
                 None => i += 1,
@@ -126,7 +126,9 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
     fn refuse(&mut self, mut conn: PendingConn<S>, reason: LinkError) {
         let tell = matches!(
             reason,
-            LinkError::CapabilityMismatch | LinkError::CannotResume { .. } | LinkError::Closed
+            LinkError::Incompatible(Incompatibility::CapabilityMismatch)
+                | LinkError::CannotResume { .. }
+                | LinkError::Refused(Refusal::LinkClosed)
         );
         let claimed = Hello::new_checked(&conn.hello[..])
             .ok()
@@ -144,7 +146,7 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
         let view = Hello::new_checked(&self.pending[i].hello[..])?;
         let repr = HelloRepr::parse(&view)?;
         check_hello(&self.config, &repr)?;
-        let link = self.link(repr.sender).ok_or(LinkError::WrongRank {
+        let link = self.link(repr.sender).ok_or(Incompatibility::WrongRank {
             claimed: repr.sender,
         })?;
         let resume_seq = link.check_inbound(&repr)?;

@@ -422,26 +422,23 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
     fn fail_unreachable_receives(&mut self) {
         let mut any_alive = false;
         for peer in self.config.rank.others() {
-            let Some(link) = self.link(peer) else {
-                continue;
-            };
-            if link.can_receive() {
+            let Some(error) = self.link(peer).and_then(Link::end_error) else {
                 any_alive = true;
                 continue;
-            }
-            let reason = link.failure().unwrap_or(LinkError::Closed);
+            };
             for id in self.matcher.drain_posted_from(peer) {
-                self.requests
-                    .complete_recv(id, Err(Error::Link { peer, reason }));
+                self.requests.complete_recv(id, Err(error));
             }
         }
         if !any_alive && self.matcher.posted_len() > 0 {
-            let (peer, reason) = self
-                .failure()
-                .unwrap_or((self.config.rank.succ(), LinkError::Closed));
+            let error = match self.failure() {
+                Some((peer, reason)) => Error::Link { peer, reason },
+                None => Error::LinkClosed {
+                    peer: self.config.rank.succ(),
+                },
+            };
             for id in self.matcher.drain_all_posted() {
-                self.requests
-                    .complete_recv(id, Err(Error::Link { peer, reason }));
+                self.requests.complete_recv(id, Err(error));
             }
         }
     }

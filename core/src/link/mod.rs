@@ -23,7 +23,7 @@ pub(crate) use rx::{Deliver, Inbound, Sink};
 pub(crate) use setup::check_hello;
 
 use crate::endpoint::Context;
-use crate::error::{Error, LinkError};
+use crate::error::{Error, LinkError, Misbehaviour, TransportError};
 use crate::matching::UnexpectedKey;
 use crate::rank::Rank;
 use crate::request::{RequestId, Status};
@@ -63,6 +63,55 @@ pub enum LinkState {
     /// The link broke; the error says why.
     Failed(LinkError),
 }
+
+/// How a link stops: in order, or failed for a reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stop {
+    /// Both sides closed in order.
+    Closed,
+    /// The link failed.
+    Failed(LinkError),
+}
+
+impl Stop {
+    /// What an operation that needed the link to `peer` fails with.
+    fn error(self, peer: Rank) -> Error {
+        match self {
+            Stop::Closed => Error::LinkClosed { peer },
+            Stop::Failed(reason) => Error::Link { peer, reason },
+        }
+    }
+}
+
+impl core::fmt::Display for Stop {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Stop::Closed => f.write_str("the peer closed the link"),
+            Stop::Failed(reason) => write!(f, "{reason}"),
+        }
+    }
+}
+
+macro_rules! stop_from {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Stop {
+            fn from(e: $t) -> Self {
+                Stop::Failed(e.into())
+            }
+        }
+    )*};
+}
+stop_from!(
+    LinkError,
+    crate::wire::WireError,
+    Misbehaviour,
+    TransportError,
+    crate::error::Incompatibility,
+    crate::error::SecurityError,
+    crate::error::HandshakeFailure,
+    crate::secure::SecureError,
+    crate::socket::SocketError
+);
 
 /// The link to one peer.
 #[derive(Debug)]
@@ -189,11 +238,6 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
         self.wants_write() || self.setting_up()
     }
 
-    /// Can a message from the peer still arrive?
-    pub fn can_receive(&self) -> bool {
-        !self.peer_closed && self.is_live()
-    }
-
     /// Why the link failed, if it did.
     pub fn failure(&self) -> Option<LinkError> {
         match self.state {
@@ -204,15 +248,23 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
 
     /// May messages still be queued? Not once the link is closing or has ended.
     pub fn accepts_sends(&self) -> Result<(), Error> {
-        let reason = match self.state {
-            LinkState::Failed(reason) => reason,
-            LinkState::Closing | LinkState::Lingering | LinkState::Closed => LinkError::Closed,
+        let stop = match self.state {
+            LinkState::Failed(reason) => Stop::Failed(reason),
+            LinkState::Closing | LinkState::Lingering | LinkState::Closed => Stop::Closed,
             _ => return Ok(()),
         };
-        Err(Error::Link {
-            peer: self.peer,
-            reason,
-        })
+        Err(stop.error(self.peer))
+    }
+
+    /// What an operation that needs the link fails with once it has ended
+    /// (`None` while it is live).
+    pub fn end_error(&self) -> Option<Error> {
+        match self.state {
+            LinkState::Failed(reason) => Some(Stop::Failed(reason).error(self.peer)),
+            LinkState::Closed => Some(Stop::Closed.error(self.peer)),
+            _ if self.peer_closed => Some(Stop::Closed.error(self.peer)),
+            _ => None,
+        }
     }
 
     /// Queues a message (once [`Link::accepts_sends`] said it may).
@@ -233,7 +285,7 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
                 self.tx.push(OutItem::Close { reason: 0 });
                 self.close_queued = true;
             }
-            LinkState::Connecting | LinkState::Handshaking => self.end(LinkError::Closed, ctx),
+            LinkState::Connecting | LinkState::Handshaking => self.end(Stop::Closed, ctx),
             LinkState::Closing
             | LinkState::Lingering
             | LinkState::Closed
@@ -312,7 +364,7 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
             }
             Ok(false) => {}
             Err(e) => {
-                self.on_error(LinkError::Socket(e), now, ctx);
+                self.on_error(e.into(), now, ctx);
                 return true;
             }
         }
@@ -326,7 +378,7 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
                 // the connection breaks, or gives up when the link stalls.
                 self.state = LinkState::Lingering;
             } else {
-                self.end(LinkError::Closed, ctx);
+                self.end(Stop::Closed, ctx);
             }
         }
         progressed
@@ -336,7 +388,7 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
     fn receive<Rx: AsMut<[u8]>>(
         &mut self,
         ctx: &mut Context<'_, S::Addr, Tx, Rx>,
-    ) -> Result<bool, LinkError> {
+    ) -> Result<bool, Stop> {
         let mut progressed = false;
         for _ in 0..READS_PER_POLL {
             self.consume(ctx)?;
@@ -360,7 +412,7 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
     fn consume<Rx: AsMut<[u8]>>(
         &mut self,
         ctx: &mut Context<'_, S::Addr, Tx, Rx>,
-    ) -> Result<(), LinkError> {
+    ) -> Result<(), Stop> {
         while let Some(parsed) = self.rx.next(ctx)? {
             match parsed {
                 Parsed::Hello(bytes) => self.on_hello(&bytes, ctx)?,
@@ -380,35 +432,36 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
         &mut self,
         repr: FrameRepr,
         ctx: &mut Context<'_, S::Addr, Tx, Rx>,
-    ) -> Result<(), LinkError> {
+    ) -> Result<(), Stop> {
         if repr.kind == FrameKind::Heartbeat {
             // Unnumbered, and allowed between any two frames. It may not
             // acknowledge frames never sent, nor take an acknowledgement back.
             if repr.seq != 0 {
-                return Err(LinkError::UnexpectedFrame);
+                return Err(Misbehaviour::NumberedHeartbeat.into());
             }
             return self
                 .tx
                 .take_ack(repr.aux)
-                .map_err(|_| LinkError::UnexpectedFrame);
+                .map_err(|_| Misbehaviour::AckOutOfRange { acked: repr.aux }.into());
         }
         self.rx.number_frame(&repr)?;
         self.tx
             .count_received(crate::wire::FRAME_HEADER_LEN + repr.len as usize);
         if self.peer_closed {
-            return Err(LinkError::UnexpectedFrame);
+            return Err(Misbehaviour::FrameAfterClose.into());
         }
         match repr.kind {
             FrameKind::Data => self.rx.begin_data(self.peer, &repr, ctx)?,
             FrameKind::Abort => {
                 return Err(LinkError::PeerAborted {
                     code: repr.aux as i64 as i32,
-                });
+                }
+                .into());
             }
             FrameKind::Heartbeat => {}
             FrameKind::Close => {
                 if self.rx.inbound().is_some() {
-                    return Err(LinkError::UnexpectedFrame);
+                    return Err(Misbehaviour::CloseMidMessage.into());
                 }
                 self.peer_closed = true;
                 // The peer may only finish once it knows its close arrived.
@@ -431,11 +484,11 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
 
     /// What the connection ending means: the end of the link if nothing is
     /// in flight, else a break.
-    fn eof_error(&self) -> LinkError {
+    fn eof_error(&self) -> Stop {
         if self.nothing_in_flight() {
-            LinkError::Closed
+            Stop::Closed
         } else {
-            LinkError::PeerVanished
+            TransportError::PeerVanished.into()
         }
     }
 
@@ -487,13 +540,13 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
     }
 
     /// Ends the link for good, failing every operation that needed it.
-    fn end<Rx: AsMut<[u8]>>(&mut self, reason: LinkError, ctx: &mut Context<'_, S::Addr, Tx, Rx>) {
+    fn end<Rx: AsMut<[u8]>>(&mut self, stop: Stop, ctx: &mut Context<'_, S::Addr, Tx, Rx>) {
         if !self.is_live() {
             return;
         }
         self.detach();
         let peer = self.peer;
-        let error = Error::Link { peer, reason };
+        let error = stop.error(peer);
         for item in self.tx.drain() {
             if let OutItem::Data { id, buf, .. } = item {
                 ctx.requests.complete_send(id, buf, Err(error));
@@ -502,14 +555,17 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
         if let Some(inbound) = self.rx.take_inbound() {
             ctx.abandon(inbound.sink, error);
         }
-        let event = if reason == LinkError::Closed {
-            self.state = LinkState::Closed;
-            log::info!("link to {peer} closed");
-            crate::Event::LinkClosed(peer)
-        } else {
-            self.state = LinkState::Failed(reason);
-            log::error!("link to {peer} failed: {reason}");
-            crate::Event::LinkFailed { peer, reason }
+        let event = match stop {
+            Stop::Closed => {
+                self.state = LinkState::Closed;
+                log::info!("link to {peer} closed");
+                crate::Event::LinkClosed(peer)
+            }
+            Stop::Failed(reason) => {
+                self.state = LinkState::Failed(reason);
+                log::error!("link to {peer} failed: {reason}");
+                crate::Event::LinkFailed { peer, reason }
+            }
         };
         ctx.events.push(event);
         ctx.recheck_receives = true;

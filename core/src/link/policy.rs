@@ -17,10 +17,10 @@
 //! | nothing sent for a heartbeat interval | send a heartbeat (an acknowledgement) |
 //! | any other error | fail the link with it (a break after the peer's close is a close) |
 
-use super::{Link, LinkState};
+use super::{Link, LinkState, Stop};
 use crate::config::EndpointConfig;
 use crate::endpoint::Context;
-use crate::error::LinkError;
+use crate::error::{HandshakeFailure, LinkError, TransportError};
 use crate::socket::{Socket, SocketError};
 use crate::time::{earliest, Duration, Instant};
 use crate::Event;
@@ -48,13 +48,21 @@ fn next_backoff_us(previous_us: u64) -> u64 {
 /// The error for a peer silent for `timeout`.
 fn peer_silent(timeout: Duration) -> LinkError {
     let timeout_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
-    LinkError::PeerSilent { timeout_ms }
+    TransportError::PeerSilent { timeout_ms }.into()
 }
 
 /// The connection broke underneath (as opposed to a protocol failure).
-fn is_break(reason: LinkError) -> bool {
-    matches!(reason, LinkError::Socket(_) | LinkError::PeerVanished)
+fn is_break(stop: Stop) -> bool {
+    matches!(
+        stop,
+        Stop::Failed(LinkError::Transport(
+            TransportError::Socket(_) | TransportError::PeerVanished
+        ))
+    )
 }
+
+const HANDSHAKE_TIMEOUT: Stop =
+    Stop::Failed(LinkError::Transport(TransportError::HandshakeTimeout));
 
 impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
     /// When the link's timers next need [`Link::on_timer`] and
@@ -108,19 +116,19 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
                 .peer_timeout
                 .filter(|&t| now >= self.last_heard + t);
             if let Some(timeout) = silent_for {
-                self.end(peer_silent(timeout), ctx);
+                self.end(peer_silent(timeout).into(), ctx);
             } else if self.handshaking() && handshake_late {
-                self.on_error(LinkError::HandshakeTimeout, now, ctx);
+                self.on_error(HANDSHAKE_TIMEOUT, now, ctx);
             }
         } else if now >= connect_deadline {
             let reason = match (self.setup_refused, self.state) {
                 (Some(refused), _) => refused,
-                (None, LinkState::Handshaking) => LinkError::HandshakeTimeout,
-                (None, _) => LinkError::NeverConnected,
+                (None, LinkState::Handshaking) => TransportError::HandshakeTimeout.into(),
+                (None, _) => TransportError::NeverConnected.into(),
             };
-            self.end(reason, ctx);
+            self.end(Stop::Failed(reason), ctx);
         } else if self.state == LinkState::Handshaking && handshake_late {
-            self.on_error(LinkError::HandshakeTimeout, now, ctx);
+            self.on_error(HANDSHAKE_TIMEOUT, now, ctx);
         }
     }
 
@@ -141,7 +149,7 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
             .peer_timeout
             .filter(|&t| now >= self.last_heard + t)
         {
-            self.on_error(peer_silent(timeout), now, ctx);
+            self.on_error(peer_silent(timeout).into(), now, ctx);
             return;
         }
         let stalled = now >= self.last_heard + interval * STALLED_HEARTBEATS;
@@ -150,7 +158,7 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
             // acknowledgement may not have got out. The peer has left, or
             // will learn what we hold from our hello if it reconnects.
             // Nothing is left to wait for.
-            self.end(LinkError::Closed, ctx);
+            self.end(Stop::Closed, ctx);
             return;
         }
         if stalled && self.dials && self.tx.can_resume() && !self.nothing_in_flight() {
@@ -166,15 +174,17 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
     /// The link hit an error: reconnect, retry the set-up, or end it.
     pub(super) fn on_error<Rx: AsMut<[u8]>>(
         &mut self,
-        reason: LinkError,
+        reason: Stop,
         now: Instant,
         ctx: &mut Context<'_, S::Addr, Tx, Rx>,
     ) {
-        let retryable = is_break(reason) || reason == LinkError::HandshakeTimeout;
+        let retryable = is_break(reason) || reason == HANDSHAKE_TIMEOUT;
         let settled = self.nothing_in_flight() && self.state != LinkState::Lingering;
-        if is_break(reason) && self.tx.can_resume() && self.carrying() && !settled {
-            self.begin_reconnect(reason, now, ctx);
-            return;
+        if let Stop::Failed(broken) = reason {
+            if is_break(reason) && self.tx.can_resume() && self.carrying() && !settled {
+                self.begin_reconnect(broken, now, ctx);
+                return;
+            }
         }
         let handshaking = self.handshaking();
         if !self.dials && handshaking {
@@ -185,6 +195,12 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
             self.detach();
             self.back_to_waiting();
             if let Some(addr) = addr {
+                // The connection ending here is no orderly close of a link
+                // that never came up on it: the dialler vanished.
+                let reason = match reason {
+                    Stop::Failed(reason) => reason,
+                    Stop::Closed => TransportError::PeerVanished.into(),
+                };
                 log::warn!(
                     "refused connection from {addr} claiming {}: {reason}",
                     self.peer
@@ -196,7 +212,7 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
         if self.dials
             && handshaking
             && self.ever_established
-            && reason == LinkError::Socket(SocketError::Refused)
+            && reason == SocketError::Refused.into()
         {
             self.peer_gone(ctx);
             return;
@@ -205,7 +221,7 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
             if self.handshake.is_some() {
                 // Closed on us mid-handshake: the acceptor refused our key.
                 // Keep trying (it may have restarted), but say so at the deadline.
-                self.setup_refused = Some(LinkError::HandshakeFailed);
+                self.setup_refused = Some(HandshakeFailure::ClosedByPeer.into());
             }
             log::debug!(
                 "connection to {} failed during set-up ({reason}); retrying",
@@ -216,12 +232,12 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
             self.schedule_redial(now);
             return;
         }
-        let reason = if self.peer_closed && is_break(reason) {
-            LinkError::Closed
+        let stop = if self.peer_closed && is_break(reason) {
+            Stop::Closed
         } else {
             reason
         };
-        self.end(reason, ctx);
+        self.end(stop, ctx);
     }
 
     /// A set-up attempt ended: wait for the next connection.
@@ -262,7 +278,7 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
             "{} refused the reconnection: nobody listens there any more",
             self.peer
         );
-        self.end(LinkError::PeerVanished, ctx);
+        self.end(TransportError::PeerVanished.into(), ctx);
     }
 
     /// Backs off exponentially between connection attempts.
@@ -311,10 +327,13 @@ mod test {
     fn silence_is_reported_in_milliseconds() {
         assert_eq!(
             peer_silent(Duration::from_millis(1500)),
-            LinkError::PeerSilent { timeout_ms: 1500 }
+            LinkError::Transport(TransportError::PeerSilent { timeout_ms: 1500 })
         );
-        assert!(is_break(LinkError::PeerVanished));
-        assert!(is_break(LinkError::Socket(SocketError::Reset)));
-        assert!(!is_break(LinkError::RecordRejected));
+        assert!(is_break(TransportError::PeerVanished.into()));
+        assert!(is_break(SocketError::Reset.into()));
+        assert!(!is_break(Stop::Closed));
+        assert!(!is_break(
+            crate::error::SecurityError::RecordRejected.into()
+        ));
     }
 }

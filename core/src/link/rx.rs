@@ -7,7 +7,7 @@
 //! the sealed input and open into the staging buffer, which the parser then
 //! reads as it would a plaintext stream.
 
-use crate::error::LinkError;
+use crate::error::{LinkError, Misbehaviour, SecurityError};
 use crate::matching::UnexpectedKey;
 use crate::rank::Rank;
 use crate::request::RequestId;
@@ -244,10 +244,11 @@ impl Receive {
     /// Checks a numbered frame's place in the stream and counts it.
     pub fn number_frame(&mut self, repr: &FrameRepr) -> Result<(), LinkError> {
         if repr.seq != self.next_seq {
-            return Err(LinkError::SequenceGap {
+            return Err(Misbehaviour::SequenceGap {
                 expected: self.next_seq,
                 got: repr.seq,
-            });
+            }
+            .into());
         }
         self.next_seq += 1;
         Ok(())
@@ -275,13 +276,13 @@ impl Receive {
             }
             Some(current) => {
                 if current.tag != repr.tag || current.len != repr.aux || repr.len == 0 {
-                    return Err(LinkError::UnexpectedFrame);
+                    return Err(Misbehaviour::NotAContinuation.into());
                 }
                 current
             }
         };
         if inbound.received + u64::from(repr.len) > inbound.len {
-            return Err(LinkError::UnexpectedFrame);
+            return Err(Misbehaviour::PastMessageEnd.into());
         }
         self.inbound = Some(inbound);
         self.frame_len = repr.len as usize;
@@ -359,7 +360,7 @@ impl Receive {
                     }
                     let n = staged.min(frame_left);
                     let Some(inbound) = self.inbound.as_mut() else {
-                        return Err(LinkError::UnexpectedFrame);
+                        return Err(Misbehaviour::PayloadWithoutMessage.into());
                     };
                     let src = &self.staging[self.start..self.start + n];
                     deliver.write(inbound, src);
@@ -426,7 +427,7 @@ impl Receive {
             Ok(0) => return Ok(Read::End),
             Ok(n) => n,
             Err(SocketError::WouldBlock) => return Ok(Read::Nothing),
-            Err(e) => return Err(LinkError::Socket(e)),
+            Err(e) => return Err(e.into()),
         };
         stats.bytes_received += n as u64;
         self.end += n - into_payload;
@@ -469,7 +470,7 @@ impl Receive {
                 moved += n + self.open_records(channel)?;
             }
             Err(SocketError::WouldBlock) => {}
-            Err(e) => return Err(LinkError::Socket(e)),
+            Err(e) => return Err(e.into()),
         }
         Ok(if moved > 0 {
             Read::Moved
@@ -502,10 +503,10 @@ impl Receive {
                 // Records opened before this one are genuine: let the parser
                 // deliver them, and fail the link on the next read.
                 Err(_) if opened > 0 => {
-                    self.failure = Some(LinkError::RecordRejected);
+                    self.failure = Some(SecurityError::RecordRejected.into());
                     break;
                 }
-                Err(_) => return Err(LinkError::RecordRejected),
+                Err(_) => return Err(SecurityError::RecordRejected.into()),
             };
             self.end += n;
             self.sealed_start += RECORD_PREFIX_LEN + len;
@@ -647,10 +648,10 @@ mod test {
         let err = pump(&mut rx, &mut ours, &mut Collect::default()).unwrap_err();
         assert_eq!(
             err,
-            LinkError::SequenceGap {
+            LinkError::Misbehaviour(Misbehaviour::SequenceGap {
                 expected: 0,
                 got: 1
-            }
+            })
         );
     }
 
@@ -661,7 +662,11 @@ mod test {
             far.inject(&frame(0, 1, 8, &[0; 4]));
             far.inject(&frame(1, tag, total, payload));
             let err = pump(&mut rx, &mut ours, &mut Collect::default()).unwrap_err();
-            assert_eq!(err, LinkError::UnexpectedFrame, "tag {tag} total {total}");
+            assert_eq!(
+                err,
+                Misbehaviour::NotAContinuation.into(),
+                "tag {tag} total {total}"
+            );
         }
         let (mut rx, mut ours, mut far) = receiver();
         far.inject(&frame(0, 1, 8, &[0; 4]));
@@ -669,7 +674,7 @@ mod test {
         let err = pump(&mut rx, &mut ours, &mut Collect::default()).unwrap_err();
         assert_eq!(
             err,
-            LinkError::UnexpectedFrame,
+            Misbehaviour::PastMessageEnd.into(),
             "runs past its message's end"
         );
     }

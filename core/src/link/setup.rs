@@ -7,10 +7,10 @@
 //! expects, so a new connection under an established link resumes exactly
 //! there.
 
-use super::{Link, LinkState, RxPhase};
+use super::{Link, LinkState, RxPhase, Stop};
 use crate::config::EndpointConfig;
 use crate::endpoint::Context;
-use crate::error::LinkError;
+use crate::error::{Incompatibility, LinkError, Misbehaviour, Refusal};
 use crate::secure::{self, Handshake};
 use crate::socket::{Network, Socket, SocketError};
 use crate::time::Instant;
@@ -21,15 +21,16 @@ use alloc::vec::Vec;
 /// Checks a hello's session, addressee and capabilities against ours.
 pub(crate) fn check_hello(config: &EndpointConfig, repr: &HelloRepr) -> Result<(), LinkError> {
     if repr.session != config.session {
-        return Err(LinkError::WrongSession);
+        return Err(Incompatibility::WrongSession.into());
     }
     if repr.receiver != config.rank {
-        return Err(LinkError::NotAddressedToUs {
+        return Err(Incompatibility::NotAddressedToUs {
             addressed_to: repr.receiver,
-        });
+        }
+        .into());
     }
     if repr.capabilities != config.capabilities {
-        return Err(LinkError::CapabilityMismatch);
+        return Err(Incompatibility::CapabilityMismatch.into());
     }
     Ok(())
 }
@@ -90,9 +91,10 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
     pub fn check_inbound(&self, repr: &HelloRepr) -> Result<u64, LinkError> {
         if self.dials {
             // We dial this rank; it must never dial us.
-            return Err(LinkError::WrongRank {
+            return Err(Incompatibility::WrongRank {
                 claimed: repr.sender,
-            });
+            }
+            .into());
         }
         // A link that can resume takes a new connection from its peer at
         // any time: the old one may be dead without our kernel knowing.
@@ -100,10 +102,10 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
         if reconnecting && self.state == LinkState::Closed {
             // The peer lost our last acknowledgement: our hello tells it
             // what we received, so it can finish its close too.
-            return Err(LinkError::Closed);
+            return Err(Refusal::LinkClosed.into());
         }
         if self.state != LinkState::Connecting && !(reconnecting && self.is_live()) {
-            return Err(LinkError::DuplicateRank);
+            return Err(Refusal::DuplicateRank.into());
         }
         if reconnecting {
             // A resume point the peer has already acknowledged past, or
@@ -179,13 +181,14 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
         &mut self,
         bytes: &[u8; HELLO_LEN],
         ctx: &mut Context<'_, S::Addr, Tx, Rx>,
-    ) -> Result<(), LinkError> {
+    ) -> Result<(), Stop> {
         let repr = HelloRepr::parse(&Hello::new_checked(&bytes[..])?)?;
         check_hello(ctx.config, &repr)?;
         if repr.sender != self.peer {
-            return Err(LinkError::WrongRank {
+            return Err(Incompatibility::WrongRank {
                 claimed: repr.sender,
-            });
+            }
+            .into());
         }
         let ours = self.hello(ctx.config);
         self.peer_resume_seq = Some(repr.resume_seq);
@@ -194,13 +197,11 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
         // acknowledgement had been lost. The link is closed.
         let all_received = repr.resume_seq >= self.tx.resumable_range().1;
         if self.ever_established && self.peer_closed && self.sent_close && all_received {
-            return Err(LinkError::Closed);
+            return Err(Stop::Closed);
         }
         if let Some(mut handshake) = self.start_handshake(true, &ours, bytes, ctx)? {
             let mut first = Vec::new();
-            handshake
-                .write(&mut first)
-                .map_err(|_| LinkError::HandshakeFailed)?;
+            handshake.write(&mut first)?;
             self.tx.queue_raw(&first);
             self.handshake = Some(handshake);
             self.rx.set_phase(RxPhase::Handshake);
@@ -226,7 +227,7 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
         let prologue = secure::prologue(dialler_hello, acceptor_hello);
         Handshake::new(secure, self.peer, initiator, &prologue, *ctx.handshakes)
             .map(Some)
-            .map_err(|_| LinkError::HandshakeFailed)
+            .map_err(LinkError::from)
     }
 
     /// A handshake message arrived: answer it (as the responder) and switch
@@ -235,18 +236,14 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
         &mut self,
         message: &[u8],
         ctx: &mut Context<'_, S::Addr, Tx, Rx>,
-    ) -> Result<(), LinkError> {
+    ) -> Result<(), Stop> {
         let Some(handshake) = self.handshake.as_mut() else {
-            return Err(LinkError::UnexpectedFrame);
+            return Err(Misbehaviour::UnexpectedHandshake.into());
         };
-        handshake
-            .read(message)
-            .map_err(|_| LinkError::HandshakeFailed)?;
+        handshake.read(message)?;
         let mut reply = Vec::new();
         if !self.dials {
-            handshake
-                .write(&mut reply)
-                .map_err(|_| LinkError::HandshakeFailed)?;
+            handshake.write(&mut reply)?;
         }
         let finished = handshake.is_finished();
         if !reply.is_empty() {
@@ -258,9 +255,7 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
         let Some(handshake) = self.handshake.take() else {
             return Ok(());
         };
-        let channel = handshake
-            .into_channel()
-            .map_err(|_| LinkError::HandshakeFailed)?;
+        let channel = handshake.into_channel()?;
         self.channel = Some(channel);
         self.rx.start_channel();
         self.link_up(ctx)
@@ -271,7 +266,7 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
     fn link_up<Rx: AsMut<[u8]>>(
         &mut self,
         ctx: &mut Context<'_, S::Addr, Tx, Rx>,
-    ) -> Result<(), LinkError> {
+    ) -> Result<(), Stop> {
         let asked = self.peer_resume_seq.take().unwrap_or(0);
         self.tx
             .resume_from(asked)
