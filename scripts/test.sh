@@ -26,10 +26,10 @@ step "lints"
 cargo clippy --workspace --exclude ternion-ukl --all-targets -- -D warnings
 cargo clippy -p ternion-core --features sim --all-targets -- -D warnings
 cargo clippy --manifest-path fuzz/Cargo.toml --all-targets -- -D warnings
-cargo clippy -p ternion-core -p ternion-ukl --target x86_64-unknown-none -- -D warnings
+cargo clippy -p ternion-core -p ternion-mpc -p ternion-ukl --target x86_64-unknown-none -- -D warnings
 
-step "the core builds for x86_64-unknown-none"
-cargo build -p ternion-core --target x86_64-unknown-none
+step "the core and the MPC layer build for x86_64-unknown-none"
+cargo build -p ternion-core -p ternion-mpc --target x86_64-unknown-none
 
 step "tests"
 cargo test --workspace

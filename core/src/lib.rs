@@ -19,7 +19,6 @@ pub mod error;
 pub mod hex;
 mod link;
 pub mod matching;
-pub mod mpc;
 pub mod rank;
 mod replay;
 pub mod request;
@@ -43,7 +42,7 @@ pub use matching::{Source, TagFilter, FIRST_RESERVED_TAG};
 pub use rank::{Rank, PARTIES};
 pub use request::{Buffer, Completion, RequestId, Status};
 pub use stats::LinkStats;
-pub use time::{Clock, Duration, Instant};
+pub use time::{Duration, Instant};
 
 /// The protocol version this build speaks, carried in every hello.
 pub const PROTOCOL_VERSION: u16 = 1;

@@ -48,12 +48,6 @@ impl Sub<Instant> for Instant {
     }
 }
 
-/// A monotonic clock, supplied by the platform.
-pub trait Clock {
-    /// The current instant.
-    fn now(&self) -> Instant;
-}
-
 /// Returns the earlier of two optional deadlines.
 pub fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
     match (a, b) {

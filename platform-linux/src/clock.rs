@@ -1,6 +1,6 @@
-//! The monotonic clock the Linux backend gives the core.
+//! The monotonic clock the Linux backend gives the core and the MPC layer.
 
-use ternion_core::{Clock, Instant};
+use ternion_core::Instant;
 
 /// Microseconds since the clock was made, from the OS monotonic clock.
 #[derive(Debug, Clone, Copy)]
@@ -15,10 +15,15 @@ impl MonotonicClock {
             origin: std::time::Instant::now(),
         }
     }
+
+    /// The time since the origin.
+    pub fn now(&self) -> Instant {
+        Instant::from_micros(u64::try_from(self.origin.elapsed().as_micros()).unwrap_or(u64::MAX))
+    }
 }
 
-impl Clock for MonotonicClock {
+impl ternion_mpc::Clock for MonotonicClock {
     fn now(&self) -> Instant {
-        Instant::from_micros(u64::try_from(self.origin.elapsed().as_micros()).unwrap_or(u64::MAX))
+        MonotonicClock::now(self)
     }
 }

@@ -24,7 +24,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 use ternion_capi::buffer::{RecvBuf, SendBuf};
 use ternion_core::socket::Notify;
-use ternion_core::{Clock, Endpoint, Event, Instant, LinkError};
+use ternion_core::{Endpoint, Event, Instant, LinkError};
 
 /// The core endpoint as the Linux backend instantiates it.
 pub type CoreEndpoint = Endpoint<TcpSocket, SendBuf, RecvBuf>;

@@ -2,8 +2,8 @@
 
 use crate::error::Error;
 use crate::party::Party;
-use ternion_core::mpc::{Comm, DEMO_TAG};
 use ternion_core::Rank;
+use ternion_mpc::{Comm, DEMO_TAG};
 
 impl Comm for &Party {
     type Error = Error;

@@ -3,8 +3,9 @@
 
 use crate::party::{now, KernelParty};
 use ternion_core::collective::EXCHANGE_TAG;
-use ternion_core::mpc::{Comm, DEMO_TAG};
-use ternion_core::{Clock, Error, Instant, Rank, Source, TagFilter};
+use ternion_core::{Error, Instant, Rank, Source, TagFilter};
+use ternion_mpc::Clock;
+use ternion_mpc::{Comm, DEMO_TAG};
 
 fn bytes(values: &[u64]) -> &[u8] {
     // SAFETY: u64 has no padding and any byte pattern is a valid u8; the

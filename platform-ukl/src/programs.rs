@@ -11,8 +11,8 @@ use crate::party::KernelParty;
 use crate::{console, glue};
 use alloc::vec::Vec;
 use core::ffi::{c_char, c_int, CStr};
-use ternion_core::mpc::{demo_inputs, ring_benchmark, run_demo, RingBenchPlan};
 use ternion_core::Rank;
+use ternion_mpc::{demo_inputs, ring_benchmark, run_demo, RingBenchPlan};
 
 /// One linked C program (`struct ternion_program` in the generated table).
 #[repr(C)]

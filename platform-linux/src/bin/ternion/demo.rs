@@ -4,7 +4,7 @@
 use crate::launch::Job;
 use std::process::ExitCode;
 use ternion::Party;
-use ternion_core::mpc::{demo_inputs, run_demo};
+use ternion_mpc::{demo_inputs, run_demo};
 
 /// Arguments of `ternion demo`.
 #[derive(clap::Args, Debug)]

@@ -4,8 +4,9 @@
 
 use std::process::ExitCode;
 use ternion::Party;
-use ternion_core::mpc::{ring_benchmark, RingBenchPlan};
-use ternion_core::{Clock, Instant};
+use ternion_core::Instant;
+use ternion_mpc::Clock;
+use ternion_mpc::{ring_benchmark, RingBenchPlan};
 
 /// Arguments of `ternion ring-bench`.
 #[derive(clap::Args, Debug)]

@@ -4,9 +4,9 @@ use super::comm::Comm;
 use super::party::Party;
 use super::ring::Ring;
 use super::shares::Shares;
-use crate::rank::Rank;
 use alloc::vec;
 use alloc::vec::Vec;
+use ternion_core::rank::Rank;
 
 impl<C: Comm> Party<C> {
     /// Opens `x` to every party: one round.
@@ -53,10 +53,10 @@ fn combine_all<R: Ring>(x: &Shares<R>, missing: &[u64]) -> Vec<u64> {
 
 #[cfg(test)]
 mod test {
-    use crate::mpc::ring::{Arithmetic, Boolean};
-    use crate::mpc::shares::test::deal;
-    use crate::mpc::shares::Shares;
-    use crate::mpc::test_comm::run_parties;
+    use crate::ring::{Arithmetic, Boolean};
+    use crate::shares::test::deal;
+    use crate::shares::Shares;
+    use crate::test_comm::run_parties;
 
     const VALUES: [u64; 4] = [0, 99, u64::MAX, 1 << 63];
 

@@ -3,9 +3,9 @@
 use super::comm::Comm;
 use super::counting::{CommCounts, CountingComm};
 use super::zero_sharing::{ZeroSharing, KEY_LEN};
-use crate::rank::Rank;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
+use ternion_core::rank::Rank;
 
 /// Number of `u64` words that carry one zero-sharing key.
 const KEY_WORDS: usize = KEY_LEN / 8;

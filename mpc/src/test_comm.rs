@@ -2,12 +2,12 @@
 
 use super::comm::Comm;
 use super::party::Party;
-use crate::rank::{Rank, PARTIES};
 use alloc::vec::Vec;
 use core::fmt;
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
 use std::thread;
 use std::time::Duration;
+use ternion_core::rank::{Rank, PARTIES};
 
 /// How long a receive waits before the test is declared deadlocked.
 const RECV_TIMEOUT: Duration = Duration::from_secs(20);

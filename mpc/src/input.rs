@@ -4,10 +4,10 @@ use super::comm::Comm;
 use super::party::Party;
 use super::ring::Ring;
 use super::shares::Shares;
-use crate::rank::Rank;
 use alloc::vec;
 use alloc::vec::Vec;
 use rand_core::RngCore;
+use ternion_core::rank::Rank;
 
 impl<C: Comm> Party<C> {
     /// Secret-shares this party's `values`; every other party calls
@@ -56,11 +56,11 @@ impl<C: Comm> Party<C> {
 
 #[cfg(test)]
 mod test {
-    use crate::mpc::ring::{Arithmetic, Boolean, Ring};
-    use crate::mpc::shares::test::reconstruct;
-    use crate::mpc::shares::Shares;
-    use crate::mpc::test_comm::run_parties;
-    use crate::rank::Rank;
+    use crate::ring::{Arithmetic, Boolean, Ring};
+    use crate::shares::test::reconstruct;
+    use crate::shares::Shares;
+    use crate::test_comm::run_parties;
+    use ternion_core::rank::Rank;
 
     fn share_from<R: Ring>(owner: Rank, values: &[u64]) -> [Shares<R>; 3] {
         run_parties(|party| {

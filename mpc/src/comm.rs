@@ -1,6 +1,6 @@
 //! The communication layer the MPC code runs on.
 
-use crate::rank::Rank;
+use ternion_core::rank::Rank;
 
 /// The tag of the demo's point-to-point messages, on every platform.
 pub const DEMO_TAG: u32 = 0x4d50;
@@ -10,11 +10,19 @@ pub trait Comm {
     /// The layer's error type.
     type Error: core::fmt::Debug + core::fmt::Display;
     /// This party's rank.
-    fn rank(&self) -> crate::rank::Rank;
+    fn rank(&self) -> ternion_core::rank::Rank;
     /// Sends `data` to `peer`; returns once `data` may be reused.
-    fn send_u64s(&mut self, peer: crate::rank::Rank, data: &[u64]) -> Result<(), Self::Error>;
+    fn send_u64s(
+        &mut self,
+        peer: ternion_core::rank::Rank,
+        data: &[u64],
+    ) -> Result<(), Self::Error>;
     /// Receives exactly `out.len()` values from `peer`.
-    fn recv_u64s(&mut self, peer: crate::rank::Rank, out: &mut [u64]) -> Result<(), Self::Error>;
+    fn recv_u64s(
+        &mut self,
+        peer: ternion_core::rank::Rank,
+        out: &mut [u64],
+    ) -> Result<(), Self::Error>;
     /// Sends `send` to the predecessor and receives `recv.len()` values from the successor, concurrently.
     fn exchange_u64s(&mut self, send: &[u64], recv: &mut [u64]) -> Result<(), Self::Error>;
 }

@@ -3,9 +3,10 @@
 //! once so the hosted and in-kernel backends run the very same workload.
 
 use super::comm::Comm;
-use crate::time::{Clock, Duration};
+use crate::clock::Clock;
 use alloc::vec;
 use alloc::vec::Vec;
+use ternion_core::time::Duration;
 
 /// How much ring traffic to time.
 #[derive(Debug, Clone, Copy)]
@@ -129,9 +130,9 @@ impl core::fmt::Display for RingBenchReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mpc::test_comm::{run_on_threads, ChannelComm};
-    use crate::time::Instant;
+    use crate::test_comm::{run_on_threads, ChannelComm};
     use core::cell::Cell;
+    use ternion_core::time::Instant;
 
     struct Ticks(Cell<u64>);
     impl Clock for Ticks {

@@ -1,8 +1,8 @@
 //! Counting what a computation costs in rounds and messages.
 
 use super::comm::Comm;
-use crate::rank::Rank;
 use core::fmt;
+use ternion_core::rank::Rank;
 
 /// Communication used so far, as seen by one party.
 ///

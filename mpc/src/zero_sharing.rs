@@ -42,7 +42,7 @@ impl ZeroSharing {
 #[cfg(test)]
 mod test {
     use super::*;
-    use crate::mpc::ring::{Arithmetic, Boolean};
+    use crate::ring::{Arithmetic, Boolean};
 
     fn assert_shares_cancel<R: Ring>(parties: &mut [ZeroSharing]) {
         let shares: Vec<Vec<u64>> = parties

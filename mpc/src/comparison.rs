@@ -58,9 +58,9 @@ impl<C: Comm> Party<C> {
 
 #[cfg(test)]
 mod test {
-    use crate::mpc::ring::Boolean;
-    use crate::mpc::shares::test::deal;
-    use crate::mpc::test_comm::run_parties;
+    use crate::ring::Boolean;
+    use crate::shares::test::deal;
+    use crate::test_comm::run_parties;
     use alloc::vec::Vec;
 
     const TOP: u64 = 1 << 63;

@@ -5,7 +5,7 @@
 
 use super::ring::Boolean;
 use super::shares::Shares;
-use crate::rank::Rank;
+use ternion_core::rank::Rank;
 
 impl Shares<Boolean> {
     /// Bitwise NOT of every element; `rank` is this party's rank.
@@ -26,9 +26,9 @@ impl Shares<Boolean> {
 
 #[cfg(test)]
 mod test {
-    use crate::mpc::ring::Boolean;
-    use crate::mpc::shares::test::{deal, reconstruct};
-    use crate::rank::Rank;
+    use crate::ring::Boolean;
+    use crate::shares::test::{deal, reconstruct};
+    use ternion_core::rank::Rank;
 
     #[test]
     fn negates_and_shifts() {

@@ -1,9 +1,9 @@
 //! One party's view of a secret-shared array.
 
 use super::ring::Ring;
-use crate::rank::Rank;
 use alloc::vec::Vec;
 use core::marker::PhantomData;
+use ternion_core::rank::Rank;
 
 /// This party's replicated shares of an array of secrets in ring `R`.
 ///
@@ -117,9 +117,9 @@ impl<R: Ring> Shares<R> {
 #[cfg(test)]
 pub(super) mod test {
     use super::*;
-    use crate::mpc::ring::{Arithmetic, Boolean};
-    use crate::rank::PARTIES;
+    use crate::ring::{Arithmetic, Boolean};
     use alloc::vec;
+    use ternion_core::rank::PARTIES;
 
     /// Splits `values` into the three parties' shares with fixed, non-trivial
     /// share values (enough for local tests; the real splitting is random).

@@ -41,9 +41,9 @@ impl<C: Comm> Party<C> {
 
 #[cfg(test)]
 mod test {
-    use crate::mpc::ring::{Arithmetic, Boolean, Ring};
-    use crate::mpc::shares::test::deal;
-    use crate::mpc::test_comm::run_parties;
+    use crate::ring::{Arithmetic, Boolean, Ring};
+    use crate::shares::test::deal;
+    use crate::test_comm::run_parties;
     use alloc::vec::Vec;
 
     const X: [u64; 6] = [0, 1, 3, u64::MAX, 1 << 63, 0xdead_beef_1234_5678];

@@ -6,12 +6,12 @@ use super::party::Party;
 use super::report::{ComputationReport, DemoReport};
 use super::ring::{Arithmetic, Boolean, Ring};
 use super::shares::Shares;
-use crate::rank::{Rank, PARTIES};
 use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
+use ternion_core::rank::{Rank, PARTIES};
 
 /// Demo inputs lie below this bound, so sums and products stay readable.
 const DEMO_INPUT_BOUND: u64 = 1 << 20;
@@ -276,7 +276,7 @@ fn send_inputs_in_clear<C: Comm>(
 #[cfg(test)]
 mod test {
     use super::*;
-    use crate::mpc::test_comm::{run_on_threads, test_seed, ChannelComm};
+    use crate::test_comm::{run_on_threads, test_seed, ChannelComm};
     use alloc::string::ToString;
 
     const LEN: usize = 1000;

@@ -3,10 +3,10 @@
 
 use super::counting::CommCounts;
 use super::demo::Computation;
-use crate::rank::Rank;
 use alloc::format;
 use alloc::vec::Vec;
 use core::fmt;
+use ternion_core::rank::Rank;
 
 /// How many leading values a report keeps to show.
 const SAMPLES: usize = 4;

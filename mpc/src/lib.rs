@@ -13,7 +13,12 @@
 //! Every operation works on whole arrays so an array costs the same number of
 //! rounds as a single value. [`run_demo`] exercises all of it end to end.
 
+#![cfg_attr(not(test), no_std)]
+
+extern crate alloc;
+
 mod boolean;
+mod clock;
 mod comm;
 mod comparison;
 mod counting;
@@ -30,6 +35,7 @@ mod shares;
 mod test_comm;
 mod zero_sharing;
 
+pub use clock::Clock;
 pub use comm::{Comm, DEMO_TAG};
 pub use counting::{CommCounts, CountingComm};
 pub use demo::{demo_inputs, run_demo, Computation, DemoError, DemoStage};
