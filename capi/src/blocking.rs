@@ -3,6 +3,7 @@
 use crate::backend::Backend;
 use crate::usage;
 use alloc::vec::Vec;
+use ternion_core::collective::Plan;
 use ternion_core::{Error, Rank, RequestId, Source, Status, TagFilter};
 
 /// A receive into caller memory: source, tag, buffer, length.
@@ -27,6 +28,29 @@ pub fn wait_all_ok<B: Backend>(party: &B, ids: &[RequestId]) -> Result<Vec<Statu
         }
     }
     first_error.map_or(Ok(statuses), Err)
+}
+
+/// Executes a collective's `plan` on caller memory: its receives into
+/// `outs` (one buffer per receive, in the plan's order), then its sends, each
+/// of `data`. Returns the statuses, receives first.
+///
+/// # Safety
+/// As for [`run`]: every pointer must be valid for its length until this returns.
+pub unsafe fn run_plan<B: Backend>(
+    party: &B,
+    plan: &Plan,
+    outs: &[(*mut u8, usize)],
+    data: (*const u8, usize),
+) -> Result<Vec<Status>, Error> {
+    let tag = plan.tag();
+    let recvs: Vec<RecvOp> = plan
+        .receives()
+        .zip(outs)
+        .map(|(from, &(out, len))| (Source::Rank(from), TagFilter::Tag(tag), out, len))
+        .collect();
+    let sends: Vec<SendOp> = plan.sends().map(|to| (to, tag, data.0, data.1)).collect();
+    // SAFETY: forwarded from the caller.
+    unsafe { run(party, &recvs, &sends) }
 }
 
 /// Posts the receives, then the sends, and returns when every posted one

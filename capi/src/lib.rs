@@ -16,6 +16,7 @@ mod backend;
 mod blocking;
 pub mod buffer;
 mod export;
+pub mod lifecycle;
 pub mod mpi;
 pub mod native;
 mod state;

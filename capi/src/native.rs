@@ -14,7 +14,7 @@ use crate::state::Global;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::ffi::{c_char, c_int, c_void, CStr};
-use ternion_core::collective::{EXCHANGE_TAG, OPEN_TAG, REVEAL_TAG};
+use ternion_core::collective::Plan;
 use ternion_core::{
     Error, LinkError, Rank, RequestId, Source, Status, TagFilter, FIRST_RESERVED_TAG,
 };
@@ -122,6 +122,20 @@ unsafe fn blocking<B: Backend>(
 ) -> Result<Vec<Status>, c_int> {
     // SAFETY: forwarded from the caller.
     unsafe { blocking::run(p, recvs, sends) }.map_err(from_core)
+}
+
+/// Executes a collective's plan (see [`blocking::run_plan`]).
+///
+/// # Safety
+/// Every pointer must be valid for its length for the duration of the call.
+unsafe fn run_plan<B: Backend>(
+    p: &B,
+    plan: &Plan,
+    outs: &[(*mut u8, usize)],
+    data: (*const u8, usize),
+) -> Result<Vec<Status>, c_int> {
+    // SAFETY: forwarded from the caller.
+    unsafe { blocking::run_plan(p, plan, outs, data) }.map_err(from_core)
 }
 
 /// `ternion_init`: connects with the configuration `ternion run` provides.
@@ -388,20 +402,10 @@ pub unsafe fn exchange<B: Backend>(
             .checked_mul(ty.element.size())
             .ok_or(TERNION_ERR_ARGUMENT)?;
         let out = checked_ptr(recv, len)?.cast_mut().cast::<u8>();
-        let recv = (
-            Source::Rank(p.rank().succ()),
-            TagFilter::Tag(EXCHANGE_TAG),
-            out,
-            len,
-        );
-        let send = (
-            p.rank().pred(),
-            EXCHANGE_TAG,
-            checked_ptr(send, len)?.cast::<u8>(),
-            len,
-        );
+        let send = checked_ptr(send, len)?.cast::<u8>();
+        let plan = Plan::exchange(p.rank());
         // SAFETY: both arrays hold `n` values for the call.
-        let got = unsafe { blocking(p, &[recv], &[send]) }?;
+        let got = unsafe { run_plan(p, &plan, &[(out, len)], (send, len)) }?;
         if got[0].len != len as u64 {
             return Err(TERNION_ERR_LENGTH);
         }
@@ -428,29 +432,17 @@ pub unsafe fn open<B: Backend>(
             .checked_mul(ty.element.size())
             .ok_or(TERNION_ERR_ARGUMENT)?;
         let share = checked_ptr(share, len)?.cast::<u8>();
-        let me = p.rank();
-        let gathers = all || me == Rank::ZERO;
-        let t = if all { REVEAL_TAG } else { OPEN_TAG };
-        let [a, b] = me.others();
+        let plan = if all {
+            Plan::reveal(p.rank())
+        } else {
+            Plan::open(p.rank())
+        };
+        let gathers = plan.gathers();
         let mut from_a = vec![0u8; if gathers { len } else { 0 }];
         let mut from_b = vec![0u8; from_a.len()];
-        let mut sends = Vec::new();
-        if all {
-            sends.extend([(a, t, share, len), (b, t, share, len)]);
-        } else if me != Rank::ZERO {
-            sends.push((Rank::ZERO, t, share, len));
-        }
-        let recvs = if gathers {
-            [
-                (Source::Rank(a), TagFilter::Tag(t), from_a.as_mut_ptr(), len),
-                (Source::Rank(b), TagFilter::Tag(t), from_b.as_mut_ptr(), len),
-            ]
-            .to_vec()
-        } else {
-            Vec::new()
-        };
+        let outs = [(from_a.as_mut_ptr(), len), (from_b.as_mut_ptr(), len)];
         // SAFETY: `share` holds `n` values; the receive buffers are owned here.
-        let got = unsafe { blocking(p, &recvs, &sends) }?;
+        let got = unsafe { run_plan(p, &plan, &outs, (share, len)) }?;
         if !gathers {
             return Ok(());
         }
@@ -478,22 +470,10 @@ pub unsafe fn open<B: Backend>(
 pub fn barrier<B: Backend>(g: &Global<B>) -> c_int {
     result((|| {
         let p = party(g)?;
-        let [a, b] = p.rank().others();
         let none = core::ptr::NonNull::<u8>::dangling().as_ptr();
-        let t = ternion_core::collective::BARRIER_TAG;
-        let recvs = [
-            (Source::Rank(a), TagFilter::Tag(t), none, 0),
-            (Source::Rank(b), TagFilter::Tag(t), none, 0),
-        ];
+        let plan = Plan::barrier(p.rank());
         // SAFETY: zero-length buffers are never dereferenced.
-        unsafe {
-            blocking(
-                p,
-                &recvs,
-                &[(a, t, none.cast_const(), 0), (b, t, none.cast_const(), 0)],
-            )
-        }
-        .map(drop)
+        unsafe { run_plan(p, &plan, &[(none, 0), (none, 0)], (none.cast_const(), 0)) }.map(drop)
     })())
 }
 

@@ -14,6 +14,9 @@ pub const MAX_FRAME_PAYLOAD: usize = 4 * 1024 * 1024;
 /// hiccups, short enough that a dead party is named in seconds.
 pub const DEFAULT_PEER_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long all links may take to come up unless configured.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Bytes of unacknowledged frames a link keeps for resume, unless configured
 /// otherwise: several round trips' worth at wide-area bandwidths, and room
 /// for a few of the largest plaintext frames.
@@ -82,7 +85,7 @@ impl EndpointConfig {
             max_unexpected_messages: 1 << 20,
             max_unexpected_bytes: 8 << 30,
             max_pending_connections: 16,
-            connect_timeout: Duration::from_secs(30),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             handshake_timeout: Duration::from_secs(5),
             heartbeat_interval: Duration::from_secs(1),
             peer_timeout: Some(DEFAULT_PEER_TIMEOUT),

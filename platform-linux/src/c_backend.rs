@@ -5,16 +5,11 @@
 use crate::config::ConfigLayer;
 use crate::party::Party;
 use std::fmt;
-use std::time::Duration;
 use ternion_capi::buffer::{c_bytes, c_bytes_mut, Lent, LentMut, RecvBuf, SendBuf};
 use ternion_capi::Backend;
 use ternion_core::{Error, LinkStats, Rank, RequestId, Source, Status, TagFilter};
 
-/// How long an aborting party waits for its abort frames to leave.
-const ABORT_FLUSH: Duration = Duration::from_secs(2);
-
-/// Non-blocking operations at least this large get the communication thread's help.
-const BACKGROUND_MIN_BYTES: usize = 64 * 1024;
+use ternion_capi::lifecycle::{self, BACKGROUND_MIN_BYTES};
 
 impl Party {
     fn posted(&self, id: Result<RequestId, Error>, len: usize) -> Result<RequestId, Error> {
@@ -86,10 +81,7 @@ impl Backend for Party {
     }
 
     fn abort(&self, code: i32) -> ! {
-        self.driver.with(|ep| ep.abort(code));
-        let deadline = self.driver.now() + ABORT_FLUSH;
-        self.driver
-            .drive_until(Some(deadline), |ep| ep.abort_sent().then_some(()));
+        lifecycle::send_abort(&*self.driver, code);
         std::process::exit(code)
     }
 

@@ -32,7 +32,9 @@ use crate::keys::{parse_key, PrivateKey};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use ternion_core::config::{parse_switch, peer_timeout_from_ms, DEFAULT_RESUME_BUFFER};
+use ternion_core::config::{
+    parse_switch, peer_timeout_from_ms, DEFAULT_CONNECT_TIMEOUT, DEFAULT_RESUME_BUFFER,
+};
 use ternion_core::secure::{Aead, KEY_LEN};
 use ternion_core::{Rank, PARTIES};
 
@@ -69,21 +71,9 @@ pub struct Config {
     pub security: Security,
 }
 
-/// How the links are protected.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Security {
-    /// Mutually authenticated, encrypted links (the default).
-    Keys {
-        /// This party's static private key.
-        private_key: PrivateKey,
-        /// Every party's static public key, rank 0 first.
-        public_keys: [[u8; KEY_LEN]; PARTIES],
-        /// The record algorithm (all parties must agree).
-        aead: Aead,
-    },
-    /// Unprotected links, only when asked for explicitly.
-    Plaintext,
-}
+/// How the links are protected: keys (the default), or plaintext on
+/// explicit request. The one definition every platform shares.
+pub type Security = ternion_capi::lifecycle::Security<PrivateKey>;
 
 /// One source of settings, any of which may be missing.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq, clap::Args)]
@@ -256,7 +246,9 @@ impl ConfigLayer {
             rank,
             peers,
             session,
-            connect_timeout: Duration::from_millis(self.connect_timeout_ms.unwrap_or(30_000)),
+            connect_timeout: self
+                .connect_timeout_ms
+                .map_or(DEFAULT_CONNECT_TIMEOUT, Duration::from_millis),
             peer_timeout: peer_timeout_from_ms(self.peer_timeout_ms),
             resume_buffer: self.resume_buffer_bytes.map_or(DEFAULT_RESUME_BUFFER, |b| {
                 usize::try_from(b).unwrap_or(usize::MAX)

@@ -29,13 +29,7 @@ use ternion_core::{Endpoint, Event, Instant, LinkError};
 /// The core endpoint as the Linux backend instantiates it.
 pub type CoreEndpoint = Endpoint<TcpSocket, SendBuf, RecvBuf>;
 
-/// How long a waiting thread polls and yields before it sleeps in poll(2).
-/// Short enough to cost nothing next to a computation, long enough to cover
-/// a ring exchange's round trip.
-const SPIN: Duration = Duration::from_micros(50);
-
-/// Longest the communication thread sleeps between housekeeping passes.
-const IDLE_TICK: Duration = Duration::from_millis(100);
+use ternion_capi::lifecycle::{Drive, PartyEndpoint, IDLE_TICK, SPIN};
 
 /// Entries a poll set can hold: two links, pending connections, the listener and the waker.
 const MAX_POLL_FDS: usize = 24;
@@ -372,5 +366,25 @@ impl Notify for Driver {
             let _engine = self.lock();
             self.wake_comm_if_parked();
         }
+    }
+}
+
+impl Drive for Driver {
+    type Socket = TcpSocket;
+
+    fn now(&self) -> Instant {
+        Driver::now(self)
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut PartyEndpoint<TcpSocket>) -> R) -> R {
+        Driver::with(self, f)
+    }
+
+    fn drive_until<R>(
+        &self,
+        deadline: Option<Instant>,
+        done: impl FnMut(&mut PartyEndpoint<TcpSocket>) -> Option<R>,
+    ) -> Option<R> {
+        Driver::drive_until(self, deadline, done)
     }
 }

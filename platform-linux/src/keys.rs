@@ -67,6 +67,12 @@ impl PrivateKey {
     }
 }
 
+impl ternion_capi::lifecycle::PrivateKeyBytes for PrivateKey {
+    fn key_bytes(&self) -> &[u8; KEY_LEN] {
+        &self.0
+    }
+}
+
 impl std::fmt::Debug for PrivateKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("PrivateKey(..)")

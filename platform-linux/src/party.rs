@@ -9,15 +9,12 @@ use crate::error::{Error, Result};
 use crate::net::TcpNetwork;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
 use ternion_capi::buffer::{Lent, LentMut, RecvBuf, SendBuf};
-use ternion_core::collective::{
-    combine_into, Combine, Share, BARRIER_TAG, EXCHANGE_TAG, OPEN_TAG, REVEAL_TAG,
-};
-use ternion_core::secure::{CipherChoice, SecureConfig};
+use ternion_capi::lifecycle::{self, Settings, BACKGROUND_MIN_BYTES};
+use ternion_core::collective::{combine_into, Combine, Plan, Share};
+use ternion_core::secure::CipherChoice;
 use ternion_core::{
-    Buffer, Completion, EndpointConfig, LinkStats, Rank, RequestId, Source, Status, TagFilter,
-    FIRST_RESERVED_TAG,
+    Buffer, Completion, LinkStats, Rank, RequestId, Source, Status, TagFilter, FIRST_RESERVED_TAG,
 };
 
 /// ring's assembly implementation of the record cipher, several times faster
@@ -26,13 +23,6 @@ fn ring_cipher(choice: &CipherChoice) -> Option<Box<dyn snow::types::Cipher>> {
     use snow::resolvers::CryptoResolver;
     snow::resolvers::RingResolver.resolve_cipher(choice)
 }
-
-/// Non-blocking operations at least this large get the communication
-/// thread's help, so they progress while the application computes.
-const BACKGROUND_MIN_BYTES: usize = 64 * 1024;
-
-/// How long an orderly close waits for the peers' close frames.
-const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// One party of a three-party job, connected to the other two.
 pub struct Party {
@@ -70,6 +60,28 @@ impl Drop for AbortOnUnwind {
     }
 }
 
+/// The operations of a collective's `plan` on caller memory: a receive into
+/// each of `outs` (in the plan's order), then a send of `data` to each party
+/// the plan names.
+fn plan_ops<'a>(
+    plan: &Plan,
+    outs: impl IntoIterator<Item = &'a mut [u8]>,
+    data: &'a [u8],
+) -> Vec<Op<'a>> {
+    let tag = plan.tag();
+    let mut ops: Vec<Op<'a>> = plan
+        .receives()
+        .zip(outs)
+        .map(|(from, out)| Op::Recv {
+            source: Source::Rank(from),
+            tag: TagFilter::Tag(tag),
+            out,
+        })
+        .collect();
+    ops.extend(plan.sends().map(|peer| Op::Send { peer, tag, data }));
+    ops
+}
+
 fn check_tag(tag: u32) -> Result<u32> {
     if tag >= FIRST_RESERVED_TAG {
         return Err(Error::Protocol(ternion_core::Error::InvalidTag(tag)));
@@ -88,38 +100,23 @@ impl Party {
                 config.peers[config.rank.index()]
             ))
         })?;
-        let mut core_config = EndpointConfig::new(config.rank, config.session);
-        core_config.connect_timeout = config.connect_timeout;
-        core_config.peer_timeout = config.peer_timeout;
-        core_config.resume_buffer = config.resume_buffer;
-        core_config.secure = match &config.security {
-            Security::Keys {
-                private_key,
-                public_keys,
-                aead,
-            } => {
-                let mut seed = [0u8; 32];
-                getrandom::getrandom(&mut seed)
-                    .map_err(|e| Error::Config(format!("no randomness: {e}")))?;
-                Some(SecureConfig {
-                    private_key: *private_key.bytes(),
-                    public_keys: *public_keys,
-                    aead: *aead,
-                    seed,
-                    ciphers: Some(ring_cipher),
-                })
-            }
-            Security::Plaintext => {
-                let warning = format!(
-                    "ternion: WARNING: {} runs PLAINTEXT links (insecure_plaintext): traffic is \
-                     neither encrypted nor authenticated",
-                    config.rank
-                );
-                log::warn!("{warning}");
-                eprintln!("{warning}");
-                None
-            }
+        let mut seed = [0u8; 32];
+        getrandom::getrandom(&mut seed)
+            .map_err(|e| Error::Config(format!("no randomness: {e}")))?;
+        let settings = Settings {
+            rank: config.rank,
+            session: config.session,
+            connect_timeout: Some(config.connect_timeout),
+            peer_timeout: config.peer_timeout,
+            resume_buffer: config.resume_buffer,
+            security: &config.security,
         };
+        let core_config = lifecycle::endpoint_config(&settings, seed, Some(ring_cipher));
+        if config.security == Security::Plaintext {
+            let warning = lifecycle::plaintext_warning(config.rank);
+            log::warn!("{warning}");
+            eprintln!("{warning}");
+        }
         let (driver, thread) =
             Driver::start(CoreEndpoint::new(core_config, Default::default()), network)?;
         let party = Party {
@@ -128,20 +125,8 @@ impl Party {
             rank: config.rank,
             scratch: Mutex::new(Vec::new()),
         };
-        party.driver.drive_until(None, |ep| {
-            if ep.is_established() {
-                Some(Ok(()))
-            } else {
-                ep.failure().map(|(peer, reason)| {
-                    Err(Error::from(ternion_core::Error::Link { peer, reason }))
-                })
-            }
-        });
-        let established = party.driver.with(|ep| match ep.failure() {
-            Some((peer, reason)) => Err(Error::from(ternion_core::Error::Link { peer, reason })),
-            None => Ok(()),
-        });
-        established.map(|()| party)
+        lifecycle::await_links(&*party.driver)?;
+        Ok(party)
     }
 
     /// Connects with the configuration `ternion run` provides in the environment.
@@ -322,35 +307,13 @@ impl Party {
     /// Sends `send` to the predecessor and receives `recv.len()` values from
     /// the successor, concurrently: one round of replicated secret sharing.
     pub fn exchange<T: Element>(&self, send: &[T], recv: &mut [T]) -> Result<()> {
-        let (pred, succ) = (self.pred(), self.succ());
+        let plan = Plan::exchange(self.rank);
         let expected = std::mem::size_of_val(recv);
         let statuses = match T::as_bytes_mut(recv) {
-            Some(out) => self.run(&mut [
-                Op::Recv {
-                    source: Source::Rank(succ),
-                    tag: TagFilter::Tag(EXCHANGE_TAG),
-                    out,
-                },
-                Op::Send {
-                    peer: pred,
-                    tag: EXCHANGE_TAG,
-                    data: T::as_bytes(send),
-                },
-            ])?,
+            Some(out) => self.run(&mut plan_ops(&plan, [out], T::as_bytes(send)))?,
             None => {
                 let mut bytes = vec![0u8; expected];
-                let s = self.run(&mut [
-                    Op::Recv {
-                        source: Source::Rank(succ),
-                        tag: TagFilter::Tag(EXCHANGE_TAG),
-                        out: &mut bytes,
-                    },
-                    Op::Send {
-                        peer: pred,
-                        tag: EXCHANGE_TAG,
-                        data: T::as_bytes(send),
-                    },
-                ])?;
+                let s = self.run(&mut plan_ops(&plan, [&mut bytes[..]], T::as_bytes(send)))?;
                 T::from_bytes(&bytes, recv)?;
                 s
             }
@@ -391,15 +354,12 @@ impl Party {
         how: Combine,
         out: &mut [T],
     ) -> Result<bool> {
-        if self.rank != Rank::ZERO {
-            self.run(&mut [Op::Send {
-                peer: Rank::ZERO,
-                tag: OPEN_TAG,
-                data: T::as_bytes(share),
-            }])?;
+        let plan = Plan::open(self.rank);
+        if !plan.gathers() {
+            self.run(&mut plan_ops(&plan, [], T::as_bytes(share)))?;
             return Ok(false);
         }
-        self.gather_into(share, how, OPEN_TAG, false, out)?;
+        self.gather_into(share, how, &plan, out)?;
         Ok(true)
     }
 
@@ -418,18 +378,17 @@ impl Party {
         how: Combine,
         out: &mut [T],
     ) -> Result<()> {
-        self.gather_into(share, how, REVEAL_TAG, true, out)
+        self.gather_into(share, how, &Plan::reveal(self.rank), out)
     }
 
-    /// Receives the other two parties' shares (one straight into `out`, the
-    /// other into reused scratch memory), optionally sends ours to both, and
-    /// combines the three into `out`.
+    /// Executes a gathering `plan`: receives the other two parties' shares
+    /// (one straight into `out`, the other into reused scratch memory),
+    /// sends ours where the plan says, and combines the three into `out`.
     fn gather_into<T: Element + Share>(
         &self,
         share: &[T],
         how: Combine,
-        tag: u32,
-        send_too: bool,
+        plan: &Plan,
         out: &mut [T],
     ) -> Result<()> {
         let n = std::mem::size_of_val(share);
@@ -439,7 +398,6 @@ impl Party {
                 got: std::mem::size_of_val(out) as u64,
             });
         }
-        let [a, b] = self.rank.others();
         let mut scratch = self.scratch.lock().unwrap_or_else(|p| p.into_inner());
         // Grown when too small, never cleared: receives overwrite what they use.
         if scratch.len() < n.div_ceil(8) * 2 {
@@ -453,30 +411,7 @@ impl Party {
             Some(bytes) => bytes,
             None => from_a,
         };
-        let mut ops = vec![
-            Op::Recv {
-                source: Source::Rank(a),
-                tag: TagFilter::Tag(tag),
-                out: first,
-            },
-            Op::Recv {
-                source: Source::Rank(b),
-                tag: TagFilter::Tag(tag),
-                out: &mut *from_b,
-            },
-        ];
-        if send_too {
-            ops.push(Op::Send {
-                peer: a,
-                tag,
-                data: T::as_bytes(share),
-            });
-            ops.push(Op::Send {
-                peer: b,
-                tag,
-                data: T::as_bytes(share),
-            });
-        }
+        let mut ops = plan_ops(plan, [first, &mut *from_b], T::as_bytes(share));
         let statuses = self.run(&mut ops)?;
         drop(ops);
         for s in &statuses[..2] {
@@ -514,30 +449,13 @@ impl Party {
 
     /// Returns once all three parties have called `barrier`.
     pub fn barrier(&self) -> Result<()> {
-        let [a, b] = self.rank.others();
         let (mut none_a, mut none_b) = ([0u8; 0], [0u8; 0]);
-        self.run(&mut [
-            Op::Send {
-                peer: a,
-                tag: BARRIER_TAG,
-                data: &[],
-            },
-            Op::Send {
-                peer: b,
-                tag: BARRIER_TAG,
-                data: &[],
-            },
-            Op::Recv {
-                source: Source::Rank(a),
-                tag: TagFilter::Tag(BARRIER_TAG),
-                out: &mut none_a,
-            },
-            Op::Recv {
-                source: Source::Rank(b),
-                tag: TagFilter::Tag(BARRIER_TAG),
-                out: &mut none_b,
-            },
-        ])
+        let plan = Plan::barrier(self.rank);
+        self.run(&mut plan_ops(
+            &plan,
+            [&mut none_a[..], &mut none_b[..]],
+            &[],
+        ))
         .map(drop)
     }
 
@@ -558,14 +476,10 @@ impl Party {
         let Some(thread) = taken else {
             return Ok(());
         };
-        self.driver.with(|ep| ep.close());
-        let deadline = self.driver.now() + CLOSE_TIMEOUT;
-        let closed = self
-            .driver
-            .drive_until(Some(deadline), |ep| ep.is_closed().then_some(()));
+        let closed = lifecycle::close_links(&*self.driver);
         self.driver.shut_down();
         let _ = thread.join();
-        closed.ok_or(Error::TimedOut)
+        closed.map_err(|_| Error::TimedOut)
     }
 }
 

@@ -2,7 +2,7 @@
 //! through this adapter.
 
 use crate::party::{now, KernelParty};
-use ternion_core::collective::EXCHANGE_TAG;
+use ternion_core::collective::Plan;
 use ternion_core::{Error, Instant, Rank, Source, TagFilter};
 use ternion_mpc::Clock;
 use ternion_mpc::{Comm, DEMO_TAG};
@@ -85,14 +85,17 @@ impl Comm for &KernelParty {
     }
 
     fn exchange_u64s(&mut self, send: &[u64], recv: &mut [u64]) -> Result<(), CommError> {
-        let rank = KernelParty::rank(self);
+        let plan = Plan::exchange(KernelParty::rank(self));
+        let (Some(from), Some(to)) = (plan.receives().next(), plan.sends().next()) else {
+            return Err(Error::SelfMessage.into());
+        };
         let expected = core::mem::size_of_val(recv);
         let out = bytes_mut(recv);
-        let tag = TagFilter::Tag(EXCHANGE_TAG);
+        let tag = TagFilter::Tag(plan.tag());
         // SAFETY: both buffers outlive the wait below, which completes both requests.
-        let receiving = unsafe { self.post_recv(Source::Rank(rank.succ()), tag, out) }?;
+        let receiving = unsafe { self.post_recv(Source::Rank(from), tag, out) }?;
         // SAFETY: as above.
-        let sending = unsafe { self.post_send(rank.pred(), EXCHANGE_TAG, bytes(send)) }?;
+        let sending = unsafe { self.post_send(to, plan.tag(), bytes(send)) }?;
         let mut done = self.wait_ids(&[receiving, sending]).into_iter();
         let received = done.next().ok_or(Error::EndpointClosed)?.result?;
         done.next().ok_or(Error::EndpointClosed)?.result?;

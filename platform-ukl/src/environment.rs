@@ -73,20 +73,8 @@ pub fn c_var(name: &[u8]) -> *const c_char {
     }
 }
 
-/// How the party's links are protected.
-pub enum Security {
-    /// Noise KK with these keys.
-    Keys {
-        /// This party's private key.
-        private_key: [u8; KEY_LEN],
-        /// Every party's public key, by rank.
-        public_keys: [[u8; KEY_LEN]; PARTIES],
-        /// The record algorithm.
-        aead: Aead,
-    },
-    /// Plaintext, only on explicit request.
-    Plaintext,
-}
+/// How the party's links are protected (the type every platform shares).
+pub type Security = ternion_capi::lifecycle::Security<[u8; KEY_LEN]>;
 
 /// One party's settings.
 pub struct PartyConfig {

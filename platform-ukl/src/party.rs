@@ -20,33 +20,18 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, Ordering::SeqCst};
-use core::time::Duration;
 use ternion_capi::buffer::{Lent, LentMut, RecvBuf, SendBuf};
-use ternion_core::secure::SecureConfig;
+use ternion_capi::lifecycle::{
+    self, Drive, PartyEndpoint, Settings, BACKGROUND_MIN_BYTES, IDLE_TICK, SPIN,
+};
 use ternion_core::time::earliest;
 use ternion_core::{
-    Completion, Endpoint, EndpointConfig, Error, Event, Instant, LinkError, LinkStats, Rank,
-    RequestId, Source, Status, TagFilter,
+    Completion, Endpoint, Error, Event, Instant, LinkError, LinkStats, Rank, RequestId, Source,
+    Status, TagFilter,
 };
 
 /// The core endpoint as the kernel backend instantiates it.
 pub type KernelEndpoint = Endpoint<KernelSocket, SendBuf, RecvBuf>;
-
-/// How long a waiting thread keeps polling before it sleeps: about one
-/// ring round trip between guests, so an exchange rarely pays a wake-up.
-const SPIN: Duration = Duration::from_micros(50);
-
-/// Longest the communication thread sleeps between housekeeping passes.
-const IDLE_TICK: Duration = Duration::from_millis(100);
-
-/// How long an aborting party waits for its abort frames to leave.
-const ABORT_FLUSH: Duration = Duration::from_secs(2);
-
-/// How long a closing party waits for its peers' close frames.
-const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Non-blocking operations at least this large get the communication thread's help.
-const BACKGROUND_MIN_BYTES: usize = 64 * 1024;
 
 /// The monotonic clock, as the core's instants.
 pub fn now() -> Instant {
@@ -186,37 +171,23 @@ impl KernelParty {
         let peers = config.peers.each_ref().map(String::as_str);
         let network = KernelNetwork::bind(config.rank, peers)
             .map_err(|e| format!("{}: {e} on {}", config.rank, peers[config.rank.index()]))?;
-        let mut core_config = EndpointConfig::new(config.rank, config.session);
-        if let Some(timeout) = config.connect_timeout {
-            core_config.connect_timeout = timeout;
-        }
-        core_config.peer_timeout = config.peer_timeout;
-        core_config.resume_buffer = config.resume_buffer;
-        core_config.secure = match &config.security {
-            Security::Keys {
-                private_key,
-                public_keys,
-                aead,
-            } => {
-                let mut seed = [0u8; 32];
-                glue::random(&mut seed);
-                Some(SecureConfig {
-                    private_key: *private_key,
-                    public_keys: *public_keys,
-                    aead: *aead,
-                    seed,
-                    ciphers: None,
-                })
-            }
-            Security::Plaintext => {
-                console::print(format_args!(
-                    "ternion: WARNING: {} runs PLAINTEXT links (insecure_plaintext): traffic is \
-                     neither encrypted nor authenticated",
-                    config.rank
-                ));
-                None
-            }
+        let mut seed = [0u8; 32];
+        glue::random(&mut seed);
+        let settings = Settings {
+            rank: config.rank,
+            session: config.session,
+            connect_timeout: config.connect_timeout,
+            peer_timeout: config.peer_timeout,
+            resume_buffer: config.resume_buffer,
+            security: &config.security,
         };
+        let core_config = lifecycle::endpoint_config(&settings, seed, None);
+        if config.security == Security::Plaintext {
+            console::print(format_args!(
+                "{}",
+                lifecycle::plaintext_warning(config.rank)
+            ));
+        }
         let shared = Arc::new(Shared {
             engine: spin::Mutex::new(Engine {
                 endpoint: Endpoint::new(core_config, now()),
@@ -237,18 +208,9 @@ impl KernelParty {
             rank: config.rank,
             comm_thread: spin::Mutex::new(Some(thread)),
         };
-        let established = party.shared.drive_until(None, |ep| {
-            if ep.is_established() {
-                Some(Ok(()))
-            } else {
-                ep.failure()
-                    .map(|(peer, reason)| Err(Error::Link { peer, reason }))
-            }
-        });
-        match established {
-            Some(Ok(())) => Ok(party),
-            Some(Err(e)) => Err(format!("{}: {e}", config.rank)),
-            None => Err(format!("{}: the links did not come up", config.rank)),
+        match lifecycle::await_links(&*party.shared) {
+            Ok(()) => Ok(party),
+            Err(e) => Err(format!("{}: {e}", config.rank)),
         }
     }
 
@@ -323,10 +285,7 @@ impl KernelParty {
 
     /// Sends the abort frames (waiting briefly for them to leave).
     pub fn abort(&self, code: i32) {
-        self.shared.with(|ep| ep.abort(code));
-        let deadline = now() + ABORT_FLUSH;
-        self.shared
-            .drive_until(Some(deadline), |ep| ep.abort_sent().then_some(()));
+        lifecycle::send_abort(&*self.shared, code);
     }
 
     /// From now on a peer's abort ends the application.
@@ -339,21 +298,11 @@ impl KernelParty {
         let Some(thread) = self.comm_thread.lock().take() else {
             return Ok(());
         };
-        self.shared.with(|ep| ep.close());
-        let deadline = now() + CLOSE_TIMEOUT;
-        let closed = self
-            .shared
-            .drive_until(Some(deadline), |ep| ep.is_closed().then_some(()));
+        let closed = lifecycle::close_links(&*self.shared);
         self.shared.stopping.store(true, SeqCst);
         glue::signal(Channel::Kicks);
         thread.join();
-        match closed {
-            Some(()) => Ok(()),
-            None => Err(self.shared.with(|ep| ep.failure()).map_or(
-                Error::EndpointClosed,
-                |(peer, reason)| Error::Link { peer, reason },
-            )),
-        }
+        closed.map_err(|failure| failure.unwrap_or(Error::EndpointClosed))
     }
 
     /// Traffic on the link to `peer`.
@@ -366,6 +315,26 @@ impl KernelParty {
         self.wait_ids(&[id])
             .pop()
             .map_or(Err(Error::EndpointClosed), |c| c.result)
+    }
+}
+
+impl Drive for Shared {
+    type Socket = KernelSocket;
+
+    fn now(&self) -> Instant {
+        now()
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut PartyEndpoint<KernelSocket>) -> R) -> R {
+        Shared::with(self, f)
+    }
+
+    fn drive_until<R>(
+        &self,
+        deadline: Option<Instant>,
+        done: impl FnMut(&mut PartyEndpoint<KernelSocket>) -> Option<R>,
+    ) -> Option<R> {
+        Shared::drive_until(self, deadline, done)
     }
 }
 

@@ -18,7 +18,7 @@ use crate::usage;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::ffi::{c_char, c_int, c_void};
-use ternion_core::collective::{BARRIER_TAG, BCAST_TAG, REDUCE_TAG};
+use ternion_core::collective::Plan;
 use ternion_core::{Error, LinkError, Rank, RequestId, Source, Status, TagFilter, PARTIES};
 
 /// A failed check: an MPI error code and what exactly was wrong.
@@ -177,6 +177,20 @@ unsafe fn store_empty_status(out: *mut MPI_Status) {
 /// Waits for `ids` and turns their results into statuses or the first failure.
 fn wait_statuses<B: Backend>(party: &B, ids: &[RequestId]) -> Result<Vec<Status>, Failure> {
     blocking::wait_all_ok(party, ids).map_err(|e| from_core(party, e))
+}
+
+/// Executes a collective's plan (see [`blocking::run_plan`]).
+///
+/// # Safety
+/// Every pointer must be valid for its length for the duration of the call.
+unsafe fn run_plan<B: Backend>(
+    party: &B,
+    plan: &Plan,
+    outs: &[(*mut u8, usize)],
+    data: (*const u8, usize),
+) -> Result<Vec<Status>, Failure> {
+    // SAFETY: forwarded from the caller.
+    unsafe { blocking::run_plan(party, plan, outs, data) }.map_err(|e| from_core(party, e))
 }
 
 /// Sends and receives on the caller's memory, all at once, returning when done.
@@ -585,18 +599,18 @@ pub unsafe fn get_count(status: *const MPI_Status, dt: MPI_Datatype, count: *mut
 pub fn barrier<B: Backend>(g: &Global<B>, comm: MPI_Comm) -> c_int {
     with_party(g, "MPI_Barrier", |party| {
         check_comm(comm)?;
-        let [a, b] = party.rank().others();
         let none = core::ptr::NonNull::<u8>::dangling().as_ptr();
-        let sends = [
-            (a, BARRIER_TAG, none.cast_const(), 0),
-            (b, BARRIER_TAG, none.cast_const(), 0),
-        ];
-        let recvs = [
-            (Source::Rank(a), TagFilter::Tag(BARRIER_TAG), none, 0),
-            (Source::Rank(b), TagFilter::Tag(BARRIER_TAG), none, 0),
-        ];
+        let plan = Plan::barrier(party.rank());
         // SAFETY: zero-length buffers are never dereferenced.
-        unsafe { exchange_blocking(party, &sends, &recvs) }.map(drop)
+        unsafe {
+            run_plan(
+                party,
+                &plan,
+                &[(none, 0), (none, 0)],
+                (none.cast_const(), 0),
+            )
+        }
+        .map(drop)
     })
 }
 
@@ -621,26 +635,13 @@ pub unsafe fn bcast<B: Backend>(
         let (len, _) = extent(count, dt)?;
         let root = root_rank(root)?;
         let data = buffer_ptr(buf, len)?;
+        let plan = Plan::broadcast(party.rank(), root);
+        // SAFETY: the buffer is valid for `count` elements for the call; the
+        // root only reads it, the others only write it.
+        let got = unsafe { run_plan(party, &plan, &[(data.cast_mut(), len)], (data, len)) }?;
         if party.rank() == root {
-            let [a, b] = root.others();
-            // SAFETY: the buffer is valid for `count` elements for the call.
-            unsafe {
-                exchange_blocking(
-                    party,
-                    &[(a, BCAST_TAG, data, len), (b, BCAST_TAG, data, len)],
-                    &[],
-                )
-            }
-            .map(drop)
+            Ok(())
         } else {
-            let recv = (
-                Source::Rank(root),
-                TagFilter::Tag(BCAST_TAG),
-                data.cast_mut(),
-                len,
-            );
-            // SAFETY: as above.
-            let got = unsafe { exchange_blocking(party, &[], &[recv]) }?;
             if got[0].len != len as u64 {
                 return Err(fail(
                     code::MPI_ERR_TRUNCATE,
@@ -689,39 +690,16 @@ pub unsafe fn reduce<B: Backend>(
             .map_err(|c| fail(c, alloc::format!("operation {how} on datatype {dt}")))?;
         let root = root.map(root_rank).transpose()?;
         let me = party.rank();
-        let gathers = root.is_none_or(|r| r == me);
+        let plan = Plan::reduce(me, root);
+        let gathers = plan.gathers();
         let data = buffer_ptr(sendbuf, len)?;
         let [a, b] = me.others();
         let mut from_a = vec![0u8; if gathers { len } else { 0 }];
         let mut from_b = vec![0u8; from_a.len()];
-        let mut sends = Vec::new();
-        match root {
-            Some(r) if r != me => sends.push((r, REDUCE_TAG, data, len)),
-            Some(_) => {}
-            None => sends.extend([(a, REDUCE_TAG, data, len), (b, REDUCE_TAG, data, len)]),
-        }
-        let recvs = if gathers {
-            [
-                (
-                    Source::Rank(a),
-                    TagFilter::Tag(REDUCE_TAG),
-                    from_a.as_mut_ptr(),
-                    len,
-                ),
-                (
-                    Source::Rank(b),
-                    TagFilter::Tag(REDUCE_TAG),
-                    from_b.as_mut_ptr(),
-                    len,
-                ),
-            ]
-            .to_vec()
-        } else {
-            Vec::new()
-        };
+        let outs = [(from_a.as_mut_ptr(), len), (from_b.as_mut_ptr(), len)];
         // SAFETY: the send buffer is valid for `count` elements; the receive
         // buffers are owned here and outlive the call.
-        let got = unsafe { exchange_blocking(party, &sends, &recvs) }?;
+        let got = unsafe { run_plan(party, &plan, &outs, (data, len)) }?;
         if !gathers {
             return Ok(());
         }

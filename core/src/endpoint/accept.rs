@@ -153,3 +153,117 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
         Ok((repr.sender, resume_seq))
     }
 }
+
+#[cfg(test)]
+mod test {
+    use super::*;
+    use crate::config::EndpointConfig;
+    use crate::error::Incompatibility;
+    use crate::testing::{MemNetwork, MemSocket};
+    use crate::time::Duration;
+    use crate::wire::Capabilities;
+    use alloc::vec::Vec;
+
+    const SESSION: [u8; 16] = [7; 16];
+
+    /// Rank 0's endpoint, listening, with the strangers' view of its network.
+    fn acceptor(
+        configure: impl FnOnce(&mut EndpointConfig),
+    ) -> (
+        Endpoint<MemSocket, Vec<u8>, Vec<u8>>,
+        MemNetwork,
+        MemNetwork,
+    ) {
+        let [ours, stranger, _] = MemNetwork::three(1 << 16);
+        ours.listen(true);
+        let mut config = EndpointConfig::new(Rank::ZERO, SESSION);
+        config.resume_buffer = 0;
+        configure(&mut config);
+        (Endpoint::new(config, Instant::default()), ours, stranger)
+    }
+
+    fn hello(sender: u8, receiver: u8, session: [u8; 16]) -> [u8; HELLO_LEN] {
+        let mut out = [0u8; HELLO_LEN];
+        HelloRepr {
+            capabilities: Capabilities::empty(),
+            session,
+            sender: Rank::new(sender).unwrap(),
+            receiver: Rank::new(receiver).unwrap(),
+            resume_seq: 0,
+        }
+        .emit(&mut out)
+        .unwrap();
+        out
+    }
+
+    fn rejections(ep: &mut Endpoint<MemSocket, Vec<u8>, Vec<u8>>) -> Vec<LinkError> {
+        core::iter::from_fn(|| ep.poll_event())
+            .filter_map(|e| match e {
+                Event::Rejected { reason, .. } => Some(reason),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_hello_from_another_job_is_refused_and_the_link_waits() {
+        let (mut ep, mut net, stranger) = acceptor(|_| {});
+        let mut sock = stranger.dial_raw(Rank::ZERO).unwrap();
+        sock.inject(&hello(1, 0, [9; 16]));
+        ep.poll(&mut net, Instant::default());
+        assert_eq!(
+            rejections(&mut ep),
+            [LinkError::Incompatible(Incompatibility::WrongSession)]
+        );
+        assert_eq!(
+            ep.link_state(Rank::new(1).unwrap()),
+            Some(crate::LinkState::Connecting)
+        );
+    }
+
+    #[test]
+    fn connections_beyond_the_queue_and_past_the_deadline_are_refused_by_name() {
+        let (mut ep, mut net, stranger) = acceptor(|c| {
+            c.max_pending_connections = 1;
+            c.handshake_timeout = Duration::from_millis(10);
+        });
+        let _first = stranger.dial_raw(Rank::ZERO).unwrap();
+        let _second = stranger.dial_raw(Rank::ZERO).unwrap();
+        ep.poll(&mut net, Instant::default());
+        assert_eq!(
+            rejections(&mut ep),
+            [LinkError::Refused(Refusal::AcceptQueueFull)]
+        );
+        ep.poll(&mut net, Instant::from_micros(20_000));
+        assert_eq!(
+            rejections(&mut ep),
+            [LinkError::Refused(Refusal::HelloTimeout)]
+        );
+    }
+
+    #[test]
+    fn a_rank_this_party_dials_may_not_dial_it() {
+        // Rank 1 dials rank 0, never the other way round; a "rank 0" hello
+        // arriving at rank 1 is refused before any link is touched.
+        let [_, ours, stranger] = MemNetwork::three(1 << 16);
+        ours.listen(true);
+        let mut net = ours.clone();
+        let config = EndpointConfig::new(Rank::new(1).unwrap(), SESSION);
+        let mut ep: Endpoint<MemSocket, Vec<u8>, Vec<u8>> =
+            Endpoint::new(config, Instant::default());
+        let mut sock = stranger.dial_raw(Rank::new(1).unwrap()).unwrap();
+        let mut forged = hello(0, 1, SESSION);
+        // Capabilities as rank 1 requires them (plaintext, resumable), so
+        // only the rank is wrong.
+        forged[6..8].copy_from_slice(&Capabilities::RESUME.bits().to_be_bytes());
+        sock.inject(&forged);
+        ep.poll(&mut net, Instant::default());
+        let refused = rejections(&mut ep);
+        assert!(
+            refused.contains(&LinkError::Incompatible(Incompatibility::WrongRank {
+                claimed: Rank::ZERO
+            })),
+            "{refused:?}"
+        );
+    }
+}

@@ -301,3 +301,87 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod test {
+    use super::*;
+    use crate::error::{Incompatibility, Refusal};
+    use crate::testing::MemSocket;
+    use crate::wire::Capabilities;
+    use crate::Rank;
+
+    fn r(i: u8) -> Rank {
+        Rank::new(i).unwrap()
+    }
+
+    fn repr(sender: u8, receiver: u8) -> HelloRepr {
+        HelloRepr {
+            capabilities: Capabilities::RESUME,
+            session: [1; 16],
+            sender: r(sender),
+            receiver: r(receiver),
+            resume_seq: 0,
+        }
+    }
+
+    fn link(peer: u8, dials: bool) -> Link<MemSocket, alloc::vec::Vec<u8>> {
+        Link::new(r(peer), dials, 1024, false, 4096, Instant::default())
+    }
+
+    #[test]
+    fn a_hello_must_match_session_addressee_and_capabilities() {
+        let mut config = EndpointConfig::new(r(0), [1; 16]);
+        config.capabilities = Capabilities::RESUME;
+        assert_eq!(check_hello(&config, &repr(1, 0)), Ok(()));
+        let other_job = HelloRepr {
+            session: [2; 16],
+            ..repr(1, 0)
+        };
+        assert_eq!(
+            check_hello(&config, &other_job),
+            Err(Incompatibility::WrongSession.into())
+        );
+        assert_eq!(
+            check_hello(&config, &repr(1, 2)),
+            Err(Incompatibility::NotAddressedToUs { addressed_to: r(2) }.into())
+        );
+        let encrypted = HelloRepr {
+            capabilities: Capabilities::ENCRYPTED | Capabilities::RESUME,
+            ..repr(1, 0)
+        };
+        assert_eq!(
+            check_hello(&config, &encrypted),
+            Err(Incompatibility::CapabilityMismatch.into())
+        );
+    }
+
+    #[test]
+    fn an_inbound_connection_is_taken_only_where_it_may_be() {
+        // Rank 0 accepts rank 1 on a fresh link, resuming from nothing.
+        assert_eq!(link(1, false).check_inbound(&repr(1, 0)), Ok(0));
+        // Rank 1 dials rank 0: a connection claiming rank 0 is refused.
+        assert_eq!(
+            link(0, true).check_inbound(&repr(0, 1)),
+            Err(Incompatibility::WrongRank { claimed: r(0) }.into())
+        );
+        // A link that is up and cannot resume takes no second connection.
+        let mut up = link(1, false);
+        up.state = LinkState::Established;
+        up.tx = super::super::tx::Transmit::new(1024, false, 0);
+        assert_eq!(
+            up.check_inbound(&repr(1, 0)),
+            Err(Refusal::DuplicateRank.into())
+        );
+    }
+
+    #[test]
+    fn a_hello_names_the_next_frame_expected() {
+        let mut config = EndpointConfig::new(r(0), [1; 16]);
+        config.capabilities = Capabilities::RESUME;
+        let bytes = link(2, false).hello(&config);
+        let parsed = HelloRepr::parse(&Hello::new_checked(&bytes[..]).unwrap()).unwrap();
+        assert_eq!((parsed.sender, parsed.receiver), (r(0), r(2)));
+        assert_eq!(parsed.resume_seq, 0);
+        assert_eq!(parsed.session, [1; 16]);
+    }
+}
