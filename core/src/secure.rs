@@ -314,6 +314,12 @@ impl Channel {
     }
 }
 
+/// The two ends of an established channel, for tests of what runs over one.
+#[cfg(test)]
+pub(crate) fn test_channel_pair() -> (Channel, Channel) {
+    test::pair(test::KEYS, test::KEYS, b"p").expect("matching keys")
+}
+
 #[cfg(test)]
 mod test {
     use super::*;
@@ -333,7 +339,7 @@ mod test {
         }
     }
 
-    fn pair(
+    pub(super) fn pair(
         keys_a: [[u8; 32]; 3],
         keys_b: [[u8; 32]; 3],
         prologue_b: &[u8],
@@ -350,7 +356,7 @@ mod test {
         Ok((a.into_channel()?, b.into_channel()?))
     }
 
-    const KEYS: [[u8; 32]; 3] = [[11; 32], [22; 32], [33; 32]];
+    pub(super) const KEYS: [[u8; 32]; 3] = [[11; 32], [22; 32], [33; 32]];
 
     #[test]
     fn records_round_trip_and_reject_tampering() {

@@ -584,6 +584,16 @@ mod test {
         socket: &mut MemSocket,
         deliver: &mut Collect,
     ) -> Result<Vec<FrameRepr>, LinkError> {
+        pump_through(rx, socket, None, deliver)
+    }
+
+    /// [`pump`] through a secure channel's receiving end, if given.
+    fn pump_through(
+        rx: &mut Receive,
+        socket: &mut MemSocket,
+        mut channel: Option<&mut Channel>,
+        deliver: &mut Collect,
+    ) -> Result<Vec<FrameRepr>, LinkError> {
         let mut headers = Vec::new();
         let mut stats = LinkStats::default();
         loop {
@@ -598,7 +608,7 @@ mod test {
                     other => panic!("unexpected {other:?}"),
                 }
             }
-            match rx.read(socket, None, deliver, &mut stats)? {
+            match rx.read(socket, channel.as_deref_mut(), deliver, &mut stats)? {
                 Read::Moved => {}
                 Read::Nothing | Read::End => return Ok(headers),
             }
@@ -711,6 +721,95 @@ mod test {
         };
         let err = pump(&mut rx, &mut ours, &mut deliver).unwrap_err();
         assert_eq!(err, LinkError::UnexpectedQueueFull);
+    }
+
+    /// A secure receiver, and the sender's channel and records.
+    fn secure_receiver() -> (Receive, MemSocket, MemSocket, Channel, Channel) {
+        let (mut rx, ours, far) = receiver();
+        rx.attach(RxPhase::Handshake);
+        rx.start_channel();
+        let (sending, receiving) = crate::secure::test_channel_pair();
+        (rx, ours, far, sending, receiving)
+    }
+
+    /// Seals each frame as one record; the records, each with its prefix.
+    fn seal(channel: &mut Channel, frames: &[Vec<u8>]) -> Vec<Vec<u8>> {
+        frames
+            .iter()
+            .map(|f| {
+                let mut record = Vec::new();
+                channel.seal(f, &mut record).unwrap();
+                record
+            })
+            .collect()
+    }
+
+    #[test]
+    fn records_open_into_frames_and_messages() {
+        let (mut rx, mut ours, mut far, mut sending, mut receiving) = secure_receiver();
+        let records = seal(
+            &mut sending,
+            &[frame(0, 3, 4, &[1, 2]), frame(1, 3, 4, &[3, 4])],
+        );
+        for record in &records {
+            far.inject(record);
+        }
+        let mut deliver = Collect::default();
+        pump_through(&mut rx, &mut ours, Some(&mut receiving), &mut deliver).unwrap();
+        assert_eq!(deliver.messages, [(3, vec![1, 2, 3, 4])]);
+    }
+
+    #[test]
+    fn altered_replayed_and_dropped_records_are_rejected() {
+        let rejected = LinkError::Security(SecurityError::RecordRejected);
+        let frames = [frame(0, 1, 1, &[1]), frame(1, 1, 1, &[2])];
+        // A flipped bit.
+        let (mut rx, mut ours, mut far, mut sending, mut receiving) = secure_receiver();
+        let mut records = seal(&mut sending, &frames);
+        records[0][RECORD_PREFIX_LEN + 3] ^= 0x10;
+        far.inject(&records[0]);
+        let err = pump_through(
+            &mut rx,
+            &mut ours,
+            Some(&mut receiving),
+            &mut Collect::default(),
+        );
+        assert_eq!(err, Err(rejected), "altered");
+        // The same record twice.
+        let (mut rx, mut ours, mut far, mut sending, mut receiving) = secure_receiver();
+        let records = seal(&mut sending, &frames);
+        far.inject(&records[0]);
+        far.inject(&records[0]);
+        let mut deliver = Collect::default();
+        let err = pump_through(&mut rx, &mut ours, Some(&mut receiving), &mut deliver);
+        assert_eq!(err, Err(rejected), "replayed");
+        assert_eq!(
+            deliver.messages,
+            [(1, vec![1])],
+            "the genuine one came first"
+        );
+        // The first record lost: the second does not open.
+        let (mut rx, mut ours, mut far, mut sending, mut receiving) = secure_receiver();
+        let records = seal(&mut sending, &frames);
+        far.inject(&records[1]);
+        let mut deliver = Collect::default();
+        let err = pump_through(&mut rx, &mut ours, Some(&mut receiving), &mut deliver);
+        assert_eq!(err, Err(rejected), "dropped or reordered");
+        assert!(deliver.messages.is_empty());
+    }
+
+    #[test]
+    fn a_record_cut_short_waits_and_opens_nothing() {
+        let (mut rx, mut ours, mut far, mut sending, mut receiving) = secure_receiver();
+        let records = seal(&mut sending, &[frame(0, 1, 2, &[5, 6])]);
+        let (head, tail) = records[0].split_at(records[0].len() - 1);
+        far.inject(head);
+        let mut deliver = Collect::default();
+        pump_through(&mut rx, &mut ours, Some(&mut receiving), &mut deliver).unwrap();
+        assert!(deliver.messages.is_empty());
+        far.inject(tail);
+        pump_through(&mut rx, &mut ours, Some(&mut receiving), &mut deliver).unwrap();
+        assert_eq!(deliver.messages, [(1, vec![5, 6])]);
     }
 
     #[test]
