@@ -693,7 +693,6 @@ pub unsafe fn reduce<B: Backend>(
         let plan = Plan::reduce(me, root);
         let gathers = plan.gathers();
         let data = buffer_ptr(sendbuf, len)?;
-        let [a, b] = me.others();
         let mut from_a = vec![0u8; if gathers { len } else { 0 }];
         let mut from_b = vec![0u8; from_a.len()];
         let outs = [(from_a.as_mut_ptr(), len), (from_b.as_mut_ptr(), len)];
@@ -720,7 +719,9 @@ pub unsafe fn reduce<B: Backend>(
         } else {
             unsafe { core::slice::from_raw_parts_mut(recvbuf.cast::<u8>(), len) }
         };
-        combine_in_rank_order(element, how, (me, &mine), [(a, &from_a), (b, &from_b)], out)
+        // The statuses name who sent each contribution (receives come first).
+        let others = [(got[0].peer, &from_a[..]), (got[1].peer, &from_b[..])];
+        combine_in_rank_order(element, how, (me, &mine), others, out)
     })
 }
 
