@@ -341,7 +341,7 @@ fn check_corrupted_link(
 fn check_probe_concerns_sender(completion: &Completion<Vec<u8>, Vec<u8>>, sender: Rank) {
     match &completion.result {
         Ok(status) => assert_eq!((status.peer, status.tag), (sender, PROBE_TAG)),
-        Err(Error::Link { peer, .. }) => assert_eq!(*peer, sender),
+        Err(Error::Link { peer, .. } | Error::LinkClosed { peer }) => assert_eq!(*peer, sender),
         Err(Error::Truncated { .. }) => {}
         Err(other) => panic!("the probe receive failed with {other:?}"),
     }

@@ -9,7 +9,7 @@
 //! | a reconnection's handshake | times out after `min(handshake_timeout, heartbeat_interval / 2)` |
 //! | the connection of a link that can resume breaks with frames in flight | reconnect: the dialler dials at once, the acceptor waits; the link resumes |
 //! | a reconnection is refused (nobody listens) | fail: `PeerVanished` |
-//! | a secure handshake is closed on the dialler | keep dialling, and report `HandshakeFailed` at the connect deadline |
+//! | a secure handshake is closed on the dialler | keep dialling, and report `Security(Handshake(ClosedByPeer))` at the connect deadline |
 //! | an accepted connection fails its handshake | drop it (`Rejected`); the link waits for the real peer |
 //! | nothing heard for `peer_timeout` (also while reconnecting) | fail: `PeerSilent` |
 //! | the dialler hears nothing for 3 heartbeat intervals, frames in flight | replace the connection (it may be dead without either kernel knowing) |
