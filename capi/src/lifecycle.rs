@@ -159,10 +159,15 @@ pub fn close_links<D: Drive>(driver: &D) -> Result<(), Option<Error>> {
     let deadline = driver.now() + CLOSE_TIMEOUT;
     match driver.drive_until(Some(deadline), |ep| ep.is_closed().then_some(())) {
         Some(()) => Ok(()),
-        None => Err(driver
-            .with(|ep| ep.failure())
-            .map(|(peer, reason)| Error::Link { peer, reason })),
+        None => Err(first_failure(driver)),
     }
+}
+
+/// The first failed link, as the error an operation on it returns.
+fn first_failure<D: Drive>(driver: &D) -> Option<Error> {
+    driver
+        .with(|ep| ep.failure())
+        .map(|(peer, reason)| Error::Link { peer, reason })
 }
 
 /// Sends abort frames carrying `code` on every live link, waiting at most

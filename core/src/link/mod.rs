@@ -339,13 +339,11 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
         }
         let mut close_out = false;
         let peer = self.peer;
+        let frames_allowed = self.carrying();
         let io = TxIo {
             socket: &mut self.socket,
             channel: self.channel.as_mut(),
-            frames_allowed: matches!(
-                self.state,
-                LinkState::Established | LinkState::Closing | LinkState::Lingering
-            ),
+            frames_allowed,
             frames_received: self.rx.frames_received(),
             stats: &mut self.stats,
         };
