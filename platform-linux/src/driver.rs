@@ -263,7 +263,14 @@ impl Driver {
             engine = self.poll_round(engine, wake_at);
         };
         self.waiters.fetch_sub(1, SeqCst);
-        if self.waiters.load(SeqCst) == 0 && engine.endpoint.has_work() {
+        // Hand over only background work the application asked for (a large
+        // request). Waking the thread for small outstanding work, such as
+        // the receive an MPI program waits for next, costs a context switch
+        // and a fight for the lock with that very wait.
+        if self.waiters.load(SeqCst) == 0
+            && self.comm_wanted.load(SeqCst)
+            && engine.endpoint.has_work()
+        {
             self.wake_comm_if_parked();
         }
         result
