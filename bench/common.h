@@ -1,7 +1,7 @@
 /*
  * Shared body of the baseline benchmarks (mpi_bench.c, raw_tcp_bench.c).
  *
- * The five workloads are defined here once, against a small transport
+ * The six workloads are defined here once, against a small transport
  * interface, so OpenMPI and raw TCP run exactly the same code and differ
  * only in how bytes move.  A program supplies a `struct transport`, calls
  * bench_run(), and rank 0 calls bench_print_json().
@@ -16,7 +16,10 @@
  *   - median of an even count is the mean of the two middle values;
  *     percentiles are nearest-rank on the sorted samples;
  *   - every word received is checked against the sender's pattern
- *     (outside the timed region); a mismatch aborts with exit status 2.
+ *     (outside the timed region); a mismatch aborts with exit status 2;
+ *   - CPU cost is the user + system time (getrusage, every thread) that
+ *     all three parties spent inside the timed calls, per GiB that all
+ *     three sent: the figure a shared machine disturbs least.
  *
  * Header-only: each program is a single translation unit.
  */
@@ -31,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #define PARTIES 3
@@ -82,6 +86,15 @@ static inline double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* CPU time this process has used, every thread, user + system. */
+static double cpu_now_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -203,6 +216,13 @@ struct transport {
      * at a time.  The ops array is copied. */
     void (*xfer_start)(void *ctx, const struct xfer_op *ops, int nops);
     void (*xfer_wait)(void *ctx);
+    /* The request patterns of an MPI program (NULL where the system has no
+     * requests: raw TCP runs the patterns as xfer calls).  send_then_recv
+     * is a blocking send, then a blocking receive; xfer_wait_each waits for
+     * the batch's requests one at a time, last posted first, as Secrecy
+     * waits for its send before its receive. */
+    void (*send_then_recv)(void *ctx, const struct xfer_op *send, const struct xfer_op *recv);
+    void (*xfer_wait_each)(void *ctx);
 };
 
 static inline int exchange_ops(const struct transport *t, struct xfer_op ops[2],
@@ -233,6 +253,7 @@ static const size_t throughput_sizes[N_SIZES] = {
 struct bench_config {
     bool quick;
     int latency_n, latency_warmup;
+    int patterns_n;
     int rounds, rounds_reps;
     int open_reps;
     size_t overlap_bytes;
@@ -245,6 +266,7 @@ static struct bench_config bench_config_for(bool quick)
         return (struct bench_config){
             .quick = true,
             .latency_n = 2000, .latency_warmup = 100,
+            .patterns_n = 2000,
             .rounds = 8, .rounds_reps = 1,
             .open_reps = 2,
             .overlap_bytes = 8 * MIB, .overlap_passes = 8, .overlap_reps = 1,
@@ -252,6 +274,7 @@ static struct bench_config bench_config_for(bool quick)
     return (struct bench_config){
         .quick = false,
         .latency_n = 100000, .latency_warmup = 1000,
+        .patterns_n = 20000,
         .rounds = 64, .rounds_reps = 3,
         .open_reps = 5,
         .overlap_bytes = 64 * MIB, .overlap_passes = 64, .overlap_reps = 3,
@@ -270,7 +293,27 @@ static int throughput_reps(const struct bench_config *c, size_t bytes)
     return (int)r;
 }
 
+/* The workloads whose CPU cost is reported, in JSON order. */
+enum {
+    COST_LATENCY,
+    COST_THROUGHPUT, /* one per size, N_SIZES in all */
+    COST_ROUNDS = COST_THROUGHPUT + N_SIZES,
+    COST_OPEN,
+    N_COSTS
+};
+
+/* One-element exchange patterns, as MPI programs write them. */
+enum { PATTERN_SEND_RECV, PATTERN_WAITALL, PATTERN_WAIT_WAIT, N_PATTERNS };
+static const char *const pattern_names[N_PATTERNS] = {
+    "send_recv", "irecv_isend_waitall", "irecv_isend_wait_wait",
+};
+
 struct bench_results {
+    /* CPU seconds spent in each workload's timed calls (this party, then
+     * summed over all three by bench_run) and the bytes all three sent. */
+    double cost_cpu_s[N_COSTS], cost_bytes[N_COSTS];
+    int patterns_n;
+    double pattern_mean_us[N_PATTERNS];
     int latency_n;
     double lat_mean_us, lat_p50_us, lat_p99_us;
     struct {
@@ -287,7 +330,7 @@ struct bench_results {
 };
 
 /* Workload ids for pattern seeds. */
-enum { W_LATENCY = 1, W_THROUGHPUT, W_ROUNDS, W_OPEN, W_OVERLAP };
+enum { W_LATENCY = 1, W_THROUGHPUT, W_ROUNDS, W_OPEN, W_OVERLAP, W_PATTERNS };
 
 /* ------------------------------------------------------------------ */
 /* Workloads                                                          */
@@ -305,6 +348,7 @@ static void run_latency(const struct transport *t, const struct bench_config *c,
     int me = t->rank, from = succ_of(me);
     int total = c->latency_warmup + c->latency_n;
     t->barrier(t->ctx);
+    double cpu0 = cpu_now_s();
     for (int k = 0; k < total; k++) {
         b->send[0] = pattern_word(pattern_seed(me, W_LATENCY, (uint64_t)k, 0), 0);
         double t0 = now_s();
@@ -315,6 +359,8 @@ static void run_latency(const struct transport *t, const struct bench_config *c,
         if (k >= c->latency_warmup)
             b->samples[k - c->latency_warmup] = t1 - t0;
     }
+    res->cost_cpu_s[COST_LATENCY] = cpu_now_s() - cpu0;
+    res->cost_bytes[COST_LATENCY] = (double)total * 8 * PARTIES;
     size_t n = (size_t)c->latency_n;
     double sum = 0;
     for (size_t i = 0; i < n; i++)
@@ -336,12 +382,14 @@ static void run_throughput(const struct transport *t, const struct bench_config 
         for (int r = 0; r < reps; r++) {
             pattern_fill(b->send, words, pattern_seed(me, W_THROUGHPUT, bytes, (uint64_t)r));
             t->barrier(t->ctx);
-            double t0 = now_s();
+            double cpu0 = cpu_now_s(), t0 = now_s();
             exchange(t, b->send, b->recv, bytes);
             b->samples[r] = now_s() - t0;
+            res->cost_cpu_s[COST_THROUGHPUT + s] += cpu_now_s() - cpu0;
             pattern_check("throughput", b->recv, words,
                           pattern_seed(from, W_THROUGHPUT, bytes, (uint64_t)r), 0);
         }
+        res->cost_bytes[COST_THROUGHPUT + s] = (double)bytes * reps * PARTIES;
         res->tp[s].bytes = bytes;
         res->tp[s].reps = reps;
         res->tp[s].median_s = median(b->samples, (size_t)reps);
@@ -362,7 +410,9 @@ static void run_rounds(const struct transport *t, const struct bench_config *c,
             if (k > 0)
                 for (size_t i = 0; i < n; i++)
                     b->send[i] = b->recv[i] + 1;
+            double cpu0 = cpu_now_s();
             exchange(t, b->send, b->recv, n * 8);
+            res->cost_cpu_s[COST_ROUNDS] += cpu_now_s() - cpu0;
         }
         b->samples[r] = now_s() - t0;
         /* Round k receives what party (me+k+1)%3 started with, plus k. */
@@ -370,6 +420,7 @@ static void run_rounds(const struct transport *t, const struct bench_config *c,
         pattern_check("rounds_64x1m", b->recv, n,
                       pattern_seed(origin, W_ROUNDS, (uint64_t)r, 0), (uint64_t)(c->rounds - 1));
     }
+    res->cost_bytes[COST_ROUNDS] = (double)n * 8 * c->rounds * c->rounds_reps * PARTIES;
     res->rounds = c->rounds;
     res->rounds_s = median(b->samples, (size_t)c->rounds_reps);
 }
@@ -385,7 +436,7 @@ static void run_open(const struct transport *t, const struct bench_config *c,
     for (int r = 0; r < c->open_reps; r++) {
         pattern_fill(b->send, n, pattern_seed(me, W_OPEN, (uint64_t)r, 0));
         t->barrier(t->ctx);
-        double t0 = now_s();
+        double cpu0 = cpu_now_s(), t0 = now_s();
         if (me == 0) {
             struct xfer_op ops[2] = {
                 {1, XFER_RECV, in1, n * 8},
@@ -399,6 +450,7 @@ static void run_open(const struct transport *t, const struct bench_config *c,
             t->xfer(t->ctx, &op, 1);
         }
         b->samples[r] = now_s() - t0;
+        res->cost_cpu_s[COST_OPEN] += cpu_now_s() - cpu0;
         if (me == 0) {
             uint64_t s0 = pattern_seed(0, W_OPEN, (uint64_t)r, 0);
             uint64_t s1 = pattern_seed(1, W_OPEN, (uint64_t)r, 0);
@@ -412,7 +464,63 @@ static void run_open(const struct transport *t, const struct bench_config *c,
             }
         }
     }
+    res->cost_bytes[COST_OPEN] = (double)n * 8 * 2 * c->open_reps;
     res->open_s = median(b->samples, (size_t)c->open_reps);
+}
+
+/* One-element exchanges in each pattern; the mean time per exchange.
+ * Each pattern gets its own barrier, and every value is checked. */
+static void run_patterns(const struct transport *t, const struct bench_config *c,
+                         struct bench_buffers *b, struct bench_results *res)
+{
+    int me = t->rank, from = succ_of(me);
+    for (int p = 0; p < N_PATTERNS; p++) {
+        t->barrier(t->ctx);
+        double t0 = now_s();
+        for (int k = 0; k < c->patterns_n; k++) {
+            uint64_t out = pattern_word(pattern_seed(me, W_PATTERNS, (uint64_t)p, (uint64_t)k), 0);
+            uint64_t in = 0;
+            struct xfer_op ops[2];
+            exchange_ops(t, ops, &out, &in, 8);
+            if (p == PATTERN_SEND_RECV && t->send_then_recv) {
+                t->send_then_recv(t->ctx, &ops[1], &ops[0]);
+            } else if (p == PATTERN_SEND_RECV) {
+                t->xfer(t->ctx, &ops[1], 1);
+                t->xfer(t->ctx, &ops[0], 1);
+            } else if (t->xfer_wait_each) {
+                t->xfer_start(t->ctx, ops, 2);
+                if (p == PATTERN_WAITALL)
+                    t->xfer_wait(t->ctx);
+                else
+                    t->xfer_wait_each(t->ctx);
+            } else {
+                t->xfer(t->ctx, ops, 2);
+            }
+            if (in != pattern_word(pattern_seed(from, W_PATTERNS, (uint64_t)p, (uint64_t)k), 0))
+                bench_die(2, "%s: data mismatch in exchange %d", pattern_names[p], k);
+        }
+        res->pattern_mean_us[p] = (now_s() - t0) / c->patterns_n * 1e6;
+    }
+    res->patterns_n = c->patterns_n;
+    (void)b;
+}
+
+/* Rank 0 gets every party's CPU time, summed per workload. */
+static void gather_costs(const struct transport *t, struct bench_results *res)
+{
+    double theirs[PARTIES][N_COSTS];
+    if (t->rank == 0) {
+        struct xfer_op ops[2] = {
+            {1, XFER_RECV, theirs[1], sizeof theirs[1]},
+            {2, XFER_RECV, theirs[2], sizeof theirs[2]},
+        };
+        t->xfer(t->ctx, ops, 2);
+        for (int w = 0; w < N_COSTS; w++)
+            res->cost_cpu_s[w] += theirs[1][w] + theirs[2][w];
+    } else {
+        struct xfer_op op = {0, XFER_SEND, res->cost_cpu_s, sizeof res->cost_cpu_s};
+        t->xfer(t->ctx, &op, 1);
+    }
 }
 
 static void run_overlap(const struct transport *t, const struct bench_config *c,
@@ -479,6 +587,8 @@ static void bench_run(const struct transport *t, const struct bench_config *c,
     run_rounds(t, c, &b, res);
     run_open(t, c, &b, res);
     run_overlap(t, c, &b, res);
+    run_patterns(t, c, &b, res);
+    gather_costs(t, res);
     t->barrier(t->ctx);
 
     fprintf(stderr, "rank %d: %s done (checksum %016" PRIx64 ")\n", t->rank, t->system,
@@ -507,9 +617,28 @@ static void bench_print_json(FILE *f, const char *system, const struct bench_con
             r->rounds, VEC_ELEMS, r->rounds_s);
     fprintf(f, " \"open_1m\": {\"elements\": %zu, \"median_s\": %.9f},\n", VEC_ELEMS, r->open_s);
     fprintf(f, " \"overlap\": {\"bytes\": %zu, \"passes\": %d, \"compute_s\": %.9f, "
-               "\"exchange_s\": %.9f, \"together_s\": %.9f, \"ratio\": %.4f}}\n",
+               "\"exchange_s\": %.9f, \"together_s\": %.9f, \"ratio\": %.4f},\n",
             r->overlap_bytes, r->overlap_passes, r->compute_s, r->exchange_s, r->together_s,
             r->ratio);
+    fprintf(f, " \"exchange_patterns\": {\"exchanges\": %d", r->patterns_n);
+    for (int p = 0; p < N_PATTERNS; p++)
+        fprintf(f, ", \"%s_us\": %.4f", pattern_names[p], r->pattern_mean_us[p]);
+    fprintf(f, "},\n \"cpu\": {");
+    for (int w = 0; w < N_COSTS; w++) {
+        char name[32];
+        if (w == COST_LATENCY)
+            snprintf(name, sizeof name, "latency_8b");
+        else if (w == COST_ROUNDS)
+            snprintf(name, sizeof name, "rounds_64x1m");
+        else if (w == COST_OPEN)
+            snprintf(name, sizeof name, "open_1m");
+        else
+            snprintf(name, sizeof name, "throughput_%zu", throughput_sizes[w - COST_THROUGHPUT]);
+        double gib = r->cost_bytes[w] / (double)(1 << 30);
+        fprintf(f, "%s\"%s\": {\"cpu_s\": %.6f, \"gib\": %.6f, \"cpu_s_per_gib\": %.4f}",
+                w ? ",\n         " : "", name, r->cost_cpu_s[w], gib, r->cost_cpu_s[w] / gib);
+    }
+    fprintf(f, "}}\n");
     fflush(f);
 }
 

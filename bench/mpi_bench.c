@@ -5,7 +5,9 @@
  *   mpirun -np 3 ./mpi_bench [--quick]
  *
  * Each exchange is MPI_Irecv from succ + MPI_Isend to pred + MPI_Waitall;
- * the workloads themselves live in common.h.  Rank 0 prints one JSON
+ * the exchange-pattern workload also runs MPI_Send + MPI_Recv and
+ * MPI_Irecv + MPI_Isend + MPI_Wait (send) + MPI_Wait (receive), Secrecy's
+ * own pattern.  The workloads themselves live in common.h.  Rank 0 prints one JSON
  * object on stdout.
  */
 #include <mpi.h>
@@ -60,6 +62,24 @@ static void mpi_xfer_wait(void *vctx)
     ctx->nreq = 0;
 }
 
+static void mpi_xfer_wait_each(void *vctx)
+{
+    struct mpi_ctx *ctx = vctx;
+    for (int i = ctx->nreq - 1; i >= 0; i--)
+        mpi_check(MPI_Wait(&ctx->req[i], MPI_STATUS_IGNORE), "MPI_Wait");
+    ctx->nreq = 0;
+}
+
+static void mpi_send_then_recv(void *vctx, const struct xfer_op *send, const struct xfer_op *recv)
+{
+    (void)vctx;
+    mpi_check(MPI_Send(send->buf, (int)send->len, MPI_BYTE, send->peer, 0, MPI_COMM_WORLD),
+              "MPI_Send");
+    mpi_check(MPI_Recv(recv->buf, (int)recv->len, MPI_BYTE, recv->peer, 0, MPI_COMM_WORLD,
+                       MPI_STATUS_IGNORE),
+              "MPI_Recv");
+}
+
 static void mpi_xfer(void *ctx, const struct xfer_op *ops, int nops)
 {
     mpi_xfer_start(ctx, ops, nops);
@@ -93,6 +113,8 @@ int main(int argc, char **argv)
         .xfer = mpi_xfer,
         .xfer_start = mpi_xfer_start,
         .xfer_wait = mpi_xfer_wait,
+        .send_then_recv = mpi_send_then_recv,
+        .xfer_wait_each = mpi_xfer_wait_each,
     };
     struct bench_results res;
     bench_run(&t, &cfg, &res);

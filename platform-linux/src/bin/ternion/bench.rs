@@ -1,10 +1,11 @@
-//! `ternion bench`: the five workloads of the MPI comparison, measured with
+//! `ternion bench`: the six workloads of the MPI comparison, measured with
 //! three local parties. Each workload mirrors `bench/common.h` (the same
-//! sizes, repetitions, data patterns and checks), so `scripts/bench.sh` can
-//! set ternion, OpenMPI and raw TCP side by side.
+//! sizes, repetitions, data patterns, checks and CPU accounting), so
+//! `scripts/bench.sh` can set ternion, OpenMPI and raw TCP side by side.
 
 use crate::launch::Job;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -60,6 +61,23 @@ struct Overlap {
     ratio: f64,
 }
 
+/// Mean time per one-element exchange in each request pattern.
+#[derive(Serialize)]
+struct ExchangePatterns {
+    exchanges: usize,
+    send_recv_us: f64,
+    irecv_isend_waitall_us: f64,
+    irecv_isend_wait_wait_us: f64,
+}
+
+/// What a workload cost all three parties in CPU time.
+#[derive(Serialize)]
+struct Cost {
+    cpu_s: f64,
+    gib: f64,
+    cpu_s_per_gib: f64,
+}
+
 #[derive(Serialize)]
 struct Report {
     system: String,
@@ -70,6 +88,69 @@ struct Report {
     rounds_64x1m: Rounds,
     open_1m: Open,
     overlap: Overlap,
+    exchange_patterns: ExchangePatterns,
+    cpu: BTreeMap<String, Cost>,
+}
+
+/// CPU seconds (user + system, every thread) this process has used so
+/// far; what the workloads' timed calls cost, as `bench/common.h` counts it.
+fn cpu_now() -> f64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage writes one rusage into the pointer it is given,
+    // which points at a zeroed, properly aligned rusage owned by this frame.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) };
+    if rc != 0 {
+        return 0.0;
+    }
+    // SAFETY: zero-initialised, and filled by the successful call above.
+    let usage = unsafe { usage.assume_init() };
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
+    seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
+/// CPU time and bytes sent (by all three parties) of each workload, under
+/// the names `bench/common.h` prints.
+#[derive(Default)]
+struct Costs {
+    entries: Vec<(String, f64, f64)>,
+}
+
+impl Costs {
+    fn add(&mut self, name: String, cpu_s: f64, bytes_all_parties: f64) {
+        self.entries.push((name, cpu_s, bytes_all_parties));
+    }
+
+    /// Rank 0 sums every party's CPU time per workload; the others send theirs.
+    fn gather(self, p: &Party) -> ternion::Result<BTreeMap<String, Cost>> {
+        const TAG: u32 = 9;
+        let mine: Vec<u64> = self.entries.iter().map(|e| e.1.to_bits()).collect();
+        if p.rank() != Rank::ZERO {
+            p.send(Rank::ZERO, TAG, &mine)?;
+            return Ok(BTreeMap::new());
+        }
+        let mut total: Vec<f64> = self.entries.iter().map(|e| e.1).collect();
+        for peer in [p.succ(), p.pred()] {
+            let mut theirs = vec![0u64; mine.len()];
+            p.recv(peer, TAG, &mut theirs)?;
+            for (t, bits) in total.iter_mut().zip(theirs) {
+                *t += f64::from_bits(bits);
+            }
+        }
+        Ok(self
+            .entries
+            .into_iter()
+            .zip(total)
+            .map(|((name, _, bytes), cpu_s)| {
+                let gib = bytes / (1u64 << 30) as f64;
+                let cost = Cost {
+                    cpu_s,
+                    gib,
+                    cpu_s_per_gib: cpu_s / gib,
+                };
+                (name, cost)
+            })
+            .collect())
+    }
 }
 
 const KIB: usize = 1 << 10;
@@ -84,12 +165,14 @@ const W_THROUGHPUT: u64 = 2;
 const W_ROUNDS: u64 = 3;
 const W_OPEN: u64 = 4;
 const W_OVERLAP: u64 = 5;
+const W_PATTERNS: u64 = 6;
 
 /// Repetition counts; the same as `bench_config_for` in `bench/common.h`.
 struct Plan {
     quick: bool,
     latency_n: usize,
     latency_warmup: usize,
+    patterns_n: usize,
     rounds: usize,
     rounds_reps: usize,
     open_reps: usize,
@@ -105,6 +188,7 @@ impl Plan {
                 quick,
                 latency_n: 2000,
                 latency_warmup: 100,
+                patterns_n: 2000,
                 rounds: 8,
                 rounds_reps: 1,
                 open_reps: 2,
@@ -117,6 +201,7 @@ impl Plan {
                 quick,
                 latency_n: 100_000,
                 latency_warmup: 1000,
+                patterns_n: 20_000,
                 rounds: 64,
                 rounds_reps: 3,
                 open_reps: 5,
@@ -192,10 +277,12 @@ fn pattern_check(what: &str, got: &[u64], seed: u64, add: u64) -> ternion::Resul
     }
 }
 
-fn latency(p: &Party, plan: &Plan) -> ternion::Result<Latency> {
+fn latency(p: &Party, plan: &Plan, costs: &mut Costs) -> ternion::Result<Latency> {
     let mut samples = Vec::with_capacity(plan.latency_n);
     p.barrier()?;
-    for k in 0..plan.latency_warmup + plan.latency_n {
+    let total = plan.latency_warmup + plan.latency_n;
+    let cpu = cpu_now();
+    for k in 0..total {
         let word = pattern_word(pattern_seed(p.rank(), W_LATENCY, k as u64, 0), 0);
         let t = Instant::now();
         let got = p.exchange_value(word)?;
@@ -209,6 +296,7 @@ fn latency(p: &Party, plan: &Plan) -> ternion::Result<Latency> {
             samples.push(elapsed);
         }
     }
+    costs.add("latency_8b".into(), cpu_now() - cpu, (total * 8 * 3) as f64);
     let mean = samples.iter().sum::<f64>() / samples.len() as f64;
     samples.sort_by(f64::total_cmp);
     Ok(Latency {
@@ -225,21 +313,28 @@ struct Buffers {
     recv: Vec<u64>,
 }
 
-fn throughput(p: &Party, plan: &Plan, b: &mut Buffers) -> ternion::Result<Vec<Throughput>> {
+fn throughput(
+    p: &Party,
+    plan: &Plan,
+    b: &mut Buffers,
+    costs: &mut Costs,
+) -> ternion::Result<Vec<Throughput>> {
     let mut out = Vec::new();
     for bytes in SIZES {
         let words = bytes / 8;
         let reps = plan.throughput_reps(bytes);
         let mut times = Vec::with_capacity(reps);
+        let mut cpu_s = 0.0;
         for rep in 0..reps {
             pattern_fill(
                 &mut b.send[..words],
                 pattern_seed(p.rank(), W_THROUGHPUT, bytes as u64, rep as u64),
             );
             p.barrier()?;
-            let t = Instant::now();
+            let (cpu, t) = (cpu_now(), Instant::now());
             p.exchange(&b.send[..words], &mut b.recv[..words])?;
             times.push(t.elapsed().as_secs_f64());
+            cpu_s += cpu_now() - cpu;
             pattern_check(
                 "throughput",
                 &b.recv[..words],
@@ -247,6 +342,11 @@ fn throughput(p: &Party, plan: &Plan, b: &mut Buffers) -> ternion::Result<Vec<Th
                 0,
             )?;
         }
+        costs.add(
+            format!("throughput_{bytes}"),
+            cpu_s,
+            (bytes * reps * 3) as f64,
+        );
         let median_s = median(times);
         out.push(Throughput {
             bytes,
@@ -258,9 +358,10 @@ fn throughput(p: &Party, plan: &Plan, b: &mut Buffers) -> ternion::Result<Vec<Th
     Ok(out)
 }
 
-fn rounds(p: &Party, plan: &Plan, b: &mut Buffers) -> ternion::Result<Rounds> {
+fn rounds(p: &Party, plan: &Plan, b: &mut Buffers, costs: &mut Costs) -> ternion::Result<Rounds> {
     let n = VEC_ELEMS;
     let mut times = Vec::with_capacity(plan.rounds_reps);
+    let mut cpu_s = 0.0;
     for rep in 0..plan.rounds_reps {
         pattern_fill(
             &mut b.send[..n],
@@ -274,7 +375,9 @@ fn rounds(p: &Party, plan: &Plan, b: &mut Buffers) -> ternion::Result<Rounds> {
                     *s = r.wrapping_add(1);
                 }
             }
+            let cpu = cpu_now();
             p.exchange(&b.send[..n], &mut b.recv[..n])?;
+            cpu_s += cpu_now() - cpu;
         }
         times.push(t.elapsed().as_secs_f64());
         // Round k receives what party (me+k+1)%3 started with, plus k.
@@ -286,6 +389,11 @@ fn rounds(p: &Party, plan: &Plan, b: &mut Buffers) -> ternion::Result<Rounds> {
             plan.rounds as u64 - 1,
         )?;
     }
+    costs.add(
+        "rounds_64x1m".into(),
+        cpu_s,
+        (n * 8 * plan.rounds * plan.rounds_reps * 3) as f64,
+    );
     Ok(Rounds {
         rounds: plan.rounds,
         elements: n,
@@ -293,17 +401,19 @@ fn rounds(p: &Party, plan: &Plan, b: &mut Buffers) -> ternion::Result<Rounds> {
     })
 }
 
-fn open(p: &Party, plan: &Plan, b: &mut Buffers) -> ternion::Result<Open> {
+fn open(p: &Party, plan: &Plan, b: &mut Buffers, costs: &mut Costs) -> ternion::Result<Open> {
     let n = VEC_ELEMS;
     let mut times = Vec::with_capacity(plan.open_reps);
+    let mut cpu_s = 0.0;
     let (share, sum) = b.recv.split_at_mut(n);
     let sum = &mut sum[..n];
     for rep in 0..plan.open_reps {
         pattern_fill(share, pattern_seed(p.rank(), W_OPEN, rep as u64, 0));
         p.barrier()?;
-        let t = Instant::now();
+        let (cpu, t) = (cpu_now(), Instant::now());
         let opened = p.open_into(share, Combine::WrappingAdd, sum)?;
         times.push(t.elapsed().as_secs_f64());
+        cpu_s += cpu_now() - cpu;
         if opened {
             let seeds = Rank::ALL.map(|r| pattern_seed(r, W_OPEN, rep as u64, 0));
             let wrong = sum.iter().enumerate().any(|(i, &v)| {
@@ -316,6 +426,7 @@ fn open(p: &Party, plan: &Plan, b: &mut Buffers) -> ternion::Result<Open> {
             }
         }
     }
+    costs.add("open_1m".into(), cpu_s, (n * 8 * 2 * plan.open_reps) as f64);
     Ok(Open {
         elements: n,
         median_s: median(times),
@@ -410,6 +521,51 @@ fn overlap(p: &Party, plan: &Plan, b: &mut Buffers) -> ternion::Result<Overlap> 
     })
 }
 
+/// One-element exchanges in the three request patterns of MPI programs
+/// (`bench/common.h`'s `run_patterns`): blocking send then receive;
+/// irecv, isend and a wait for both; irecv, isend, then a wait for the
+/// send and one for the receive, Secrecy's own order.
+fn exchange_patterns(p: &Party, plan: &Plan) -> ternion::Result<ExchangePatterns> {
+    const TAG: u32 = 6;
+    let mut means = [0.0; 3];
+    for (pattern, mean) in means.iter_mut().enumerate() {
+        p.barrier()?;
+        let t = Instant::now();
+        for k in 0..plan.patterns_n {
+            let seed = |r| pattern_seed(r, W_PATTERNS, pattern as u64, k as u64);
+            let out = pattern_word(seed(p.rank()), 0);
+            let got = if pattern == 0 {
+                p.send(p.pred(), TAG, &[out])?;
+                let mut got = [0u64];
+                p.recv(p.succ(), TAG, &mut got)?;
+                got[0]
+            } else {
+                let r = p.irecv(Source::Rank(p.succ()), TagFilter::Tag(TAG), vec![0; 8])?;
+                let s = p.isend(p.pred(), TAG, &[out])?;
+                let received = if pattern == 1 {
+                    p.wait_all(vec![r, s])?.swap_remove(0)
+                } else {
+                    s.wait()?;
+                    r.wait()?
+                };
+                received.into_values::<u64>()?.first().copied().unwrap_or(0)
+            };
+            if got != pattern_word(seed(p.succ()), 0) {
+                return Err(ternion::Error::InvalidValue(
+                    "exchange pattern payload (data mismatch)",
+                ));
+            }
+        }
+        *mean = t.elapsed().as_secs_f64() / plan.patterns_n as f64 * 1e6;
+    }
+    Ok(ExchangePatterns {
+        exchanges: plan.patterns_n,
+        send_recv_us: means[0],
+        irecv_isend_waitall_us: means[1],
+        irecv_isend_wait_wait_us: means[2],
+    })
+}
+
 fn party(args: &BenchArgs) -> ternion::Result<Option<Report>> {
     let p = Party::from_env()?;
     let plan = Plan::new(args.quick);
@@ -418,16 +574,25 @@ fn party(args: &BenchArgs) -> ternion::Result<Option<Report>> {
         send: vec![1; 128 * MIB / 8],
         recv: vec![1; 128 * MIB / 8],
     };
+    let mut costs = Costs::default();
+    let latency_8b = latency(&p, &plan, &mut costs)?;
+    let throughput = throughput(&p, &plan, &mut b, &mut costs)?;
+    let rounds_64x1m = rounds(&p, &plan, &mut b, &mut costs)?;
+    let open_1m = open(&p, &plan, &mut b, &mut costs)?;
+    let overlap = overlap(&p, &plan, &mut b)?;
+    let exchange_patterns = exchange_patterns(&p, &plan)?;
     let report = Report {
         // scripts/bench.sh names the variant it runs (encrypted by default, or plaintext).
         system: std::env::var("BENCH_SYSTEM").unwrap_or_else(|_| "ternion".into()),
         parties: 3,
         quick: args.quick,
-        latency_8b: latency(&p, &plan)?,
-        throughput: throughput(&p, &plan, &mut b)?,
-        rounds_64x1m: rounds(&p, &plan, &mut b)?,
-        open_1m: open(&p, &plan, &mut b)?,
-        overlap: overlap(&p, &plan, &mut b)?,
+        latency_8b,
+        throughput,
+        rounds_64x1m,
+        open_1m,
+        overlap,
+        exchange_patterns,
+        cpu: costs.gather(&p)?,
     };
     let rank = p.rank();
     p.close()?;
@@ -472,6 +637,15 @@ fn print_table(r: &Report) {
         "  overlap: compute {:.3} s, exchange {:.3} s, together {:.3} s, ratio {:.2} (1.0 = perfect overlap)",
         o.compute_s, o.exchange_s, o.together_s, o.ratio
     );
+    let e = &r.exchange_patterns;
+    println!(
+        "  one-element exchanges ({}): send+recv {:.1} us, irecv+isend+waitall {:.1} us, irecv+isend+wait+wait {:.1} us",
+        e.exchanges, e.send_recv_us, e.irecv_isend_waitall_us, e.irecv_isend_wait_wait_us
+    );
+    println!("  CPU seconds (all three parties) per GiB sent:");
+    for (name, cost) in &r.cpu {
+        println!("    {name:>22}: {:>9.3}", cost.cpu_s_per_gib);
+    }
 }
 
 /// `ternion bench`: as a party when started by `ternion run`, else launches three.
