@@ -9,8 +9,9 @@
 # Builds `target/release/ternion` and the two C baselines (bench/*.c, into
 # target/bench/), runs the three systems N times interleaved (default 3;
 # --quick runs the short workloads once unless --runs is given), then
-# writes target/bench/report.json and target/bench/report.md and prints
-# the latter.  Each run's JSON and stderr are kept in target/bench/runs/.
+# writes target/bench/report.json and target/bench/report.md, draws
+# throughput.svg, latency.svg and cpu.svg beside them, and prints the
+# report.  Each run's JSON and stderr are kept in target/bench/runs/.
 # --ukl adds the in-kernel vs hosted comparisons in QEMU guests: the ring
 # benchmark and five Secrecy experiments (scripts/run-qemu.sh --bench
 # --secrecy-bench, N rounds; needs scripts/build-ukl.sh first).
@@ -23,7 +24,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-usage() { sed -n '2,18s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,19s/^# \{0,1\}//p' "$0"; }
 log() { printf 'bench: %s\n' "$*" >&2; }
 die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
 
@@ -142,6 +143,7 @@ done
 report_args=(--dir "$out" --runs "$runs")
 if [ "$quick" = 1 ]; then report_args+=(--quick); fi
 python3 bench/report.py "${report_args[@]}" || die "could not build the report"
+python3 bench/plots.py "$out/report.json" || die "could not draw the report's plots"
 if [ "$ukl" = 1 ]; then
     log "the in-kernel (UKL) comparison in QEMU guests"
     TERNION_BENCH_ROUNDS="$runs" scripts/run-qemu.sh --bench --secrecy-bench ${qflag[@]+"${qflag[@]}"} >&2 ||
