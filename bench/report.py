@@ -171,6 +171,15 @@ def read_other_cpu(path):
         return None
 
 
+def read_aead(path):
+    """The AEAD benchmark's results (bench/aead), or None if it did not run."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
 def cpu_model():
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:
@@ -340,6 +349,29 @@ def render_md(report):
         cells = [f"{med[s]['cpu'][key]['cpu_s_per_gib']:.3f}" for s in SYSTEMS]
         out.append(f"| {key} | " + " | ".join(cells) + " |")
     out.append("")
+    aead = report.get("aead")
+    if aead:
+        out.append("## The AEAD on one core (bench/aead, sealing in place)\n")
+        out.append("| implementation | algorithm | record | GiB/s | seal + open, CPU s per GiB |")
+        out.append("|---|---|---:|---:|---:|")
+        for row in aead["results"]:
+            out.append(
+                f"| {row['implementation']} | {row['algorithm']} | {row['record_bytes']} B | "
+                f"{row['seal_gib_per_s']:.2f} | {row['seal_and_open_cpu_s_per_gib']:.3f} |"
+            )
+        best = min(
+            (r for r in aead["results"] if r["algorithm"] == "aes256gcm"),
+            key=lambda r: r["seal_and_open_cpu_s_per_gib"],
+        )
+        plain = med["ternion_plain"]["cpu"][CPU_128MIB]["cpu_s_per_gib"]
+        enc = med["ternion"]["cpu"][CPU_128MIB]["cpu_s_per_gib"]
+        out.append("")
+        out.append(
+            f"Floor for encrypted 128 MiB: plaintext ternion's {plain:.3f} CPU s/GiB plus one seal "
+            f"and one open with {best['implementation']} ({best['seal_and_open_cpu_s_per_gib']:.3f}) "
+            f"= {plain + best['seal_and_open_cpu_s_per_gib']:.3f}; encrypted ternion measured "
+            f"{enc:.3f}.\n"
+        )
     n = med["ternion"]["exchange_patterns"]["exchanges"]
     out.append(f"## One-element exchanges by request pattern (mean of {n})\n")
     out.append("| pattern | " + " | ".join(LABELS[s] for s in SYSTEMS) + " |")
@@ -416,6 +448,9 @@ def main():
         "spread": compute_spread(raw),
         "raw_runs": raw,
     }
+    aead = read_aead(os.path.join(args.dir, "aead.json"))
+    if aead is not None:
+        report["aead"] = aead
     with open(os.path.join(args.dir, "report.json"), "w", encoding="utf-8") as f:
         json.dump(report, f, indent=2)
         f.write("\n")

@@ -86,6 +86,9 @@ mpicc -O2 -Wall -Wextra -o "$out/mpi_bench" bench/mpi_bench.c
 # The same MPI program, rebuilt against ternion's MPI drop-in.
 "${ternion}-mpicc" -O2 -Wall -Wextra -o "$out/mpi_bench_ternion" bench/mpi_bench.c
 cc -O2 -pthread -Wall -Wextra -o "$out/raw_tcp_bench" bench/raw_tcp_bench.c
+log "building the AEAD benchmark (bench/aead: ring, aws-lc-rs, RustCrypto)"
+cargo build --release --manifest-path bench/aead/Cargo.toml >&2 ||
+    die "cargo build of bench/aead failed"
 
 # --- Runs ------------------------------------------------------------------
 rm -rf "$out/runs"
@@ -138,6 +141,12 @@ for i in $(seq 1 "$runs"); do
     run_one openmpi_tcp "$i" "${mpirun_cmd[@]}" "$out/mpi_bench" ${qflag[@]+"${qflag[@]}"}
     run_one raw_tcp "$i" "$out/raw_tcp_bench" ${qflag[@]+"${qflag[@]}"}
 done
+
+# The AEAD's own speed on one core: the floor under encrypted CPU per GiB.
+log "AEAD per core: ring, aws-lc-rs, RustCrypto"
+aead_bench="${CARGO_TARGET_DIR:-$root/bench/aead/target}/release/ternion-aead-bench"
+timeout --kill-after=10 "$run_timeout" "$aead_bench" \
+    ${qflag[@]+"${qflag[@]}"} >"$out/aead.json" || die "the AEAD benchmark failed"
 
 # --- Report ----------------------------------------------------------------
 report_args=(--dir "$out" --runs "$runs")

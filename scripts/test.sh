@@ -21,11 +21,13 @@ scripts/deps.sh install
 step "format"
 cargo fmt --all -- --check
 cargo fmt --manifest-path fuzz/Cargo.toml -- --check
+cargo fmt --manifest-path bench/aead/Cargo.toml -- --check
 
 step "lints"
 cargo clippy --workspace --exclude ternion-ukl --all-targets -- -D warnings
 cargo clippy -p ternion-core --features sim --all-targets -- -D warnings
 cargo clippy --manifest-path fuzz/Cargo.toml --all-targets -- -D warnings
+cargo clippy --manifest-path bench/aead/Cargo.toml --all-targets -- -D warnings
 cargo clippy -p ternion-core -p ternion-mpc -p ternion-ukl --target x86_64-unknown-none -- -D warnings
 
 step "the core and the MPC layer build for x86_64-unknown-none"
