@@ -171,8 +171,8 @@ def read_other_cpu(path):
         return None
 
 
-def read_aead(path):
-    """The AEAD benchmark's results (bench/aead), or None if it did not run."""
+def read_optional(path):
+    """A side benchmark's results (bench/aead, bench/secrecy.py), or None if it did not run."""
     try:
         with open(path, encoding="utf-8") as f:
             return json.load(f)
@@ -237,6 +237,19 @@ def compute_ratios(med):
         targets[name] = {"target": f"{op} {goal}", "value": v, "met": met}
     ratios["targets"] = targets
     return ratios
+
+
+def add_secrecy_ratios(ratios, secrecy):
+    """Encrypted ternion against OpenMPI-TCP on Secrecy's experiments: the
+    total time, and the slowest experiment's ratio."""
+    exps = secrecy["experiments"].values()
+    total = lambda s: sum(e[s]["median_s"] for e in exps)  # noqa: E731
+    ratios["secrecy_total"] = total("ternion") / total("openmpi_tcp")
+    ratios["secrecy_plain_total"] = total("ternion_plain") / total("openmpi_tcp")
+    ratios["secrecy_worst"] = max(e["ternion"]["median_s"] / e["openmpi_tcp"]["median_s"] for e in exps)
+    for name, op, goal in (("secrecy_total", "<=", 0.9), ("secrecy_worst", "<=", 1.1)):
+        v = ratios[name]
+        ratios["targets"][name] = {"target": f"{op} {goal}", "value": v, "met": v <= goal}
 
 
 def compute_spread(raw):
@@ -324,6 +337,8 @@ def render_md(report):
         "mpi_vs_native_throughput_128mib": "MPI drop-in / native ternion, MiB/s at 128 MiB",
         "encrypted_vs_plain_latency_8b": "encrypted / plaintext ternion, mean 8 B latency",
         "overlap": "ternion overlap ratio",
+        "secrecy_total": "ternion / OpenMPI, Secrecy's experiments, total time",
+        "secrecy_worst": "ternion / OpenMPI, the slowest Secrecy experiment",
     }
     for name, t in report["ratios"]["targets"].items():
         out.append(
@@ -372,6 +387,21 @@ def render_md(report):
             f"= {plain + best['seal_and_open_cpu_s_per_gib']:.3f}; encrypted ternion measured "
             f"{enc:.3f}.\n"
         )
+    secrecy = report.get("secrecy")
+    if secrecy:
+        out.append(
+            f"## Secrecy's experiments (its own timed sections, rank 0; median of "
+            f"{secrecy['rounds']} interleaved round(s))\n"
+        )
+        names = ["ternion", "ternion_plain", "openmpi_tcp"]
+        out.append("| experiment | arguments | " + " | ".join(LABELS[s] for s in names)
+                   + " | encrypted / OpenMPI |")
+        out.append("|---|---|" + "---:|" * (len(names) + 1))
+        for name, e in secrecy["experiments"].items():
+            cells = [f"{e[s]['median_s']:.3f} s" for s in names]
+            ratio = e["ternion"]["median_s"] / e["openmpi_tcp"]["median_s"]
+            out.append(f"| {name} | {e['arguments']} | " + " | ".join(cells) + f" | {ratio:.2f} |")
+        out.append("")
     n = med["ternion"]["exchange_patterns"]["exchanges"]
     out.append(f"## One-element exchanges by request pattern (mean of {n})\n")
     out.append("| pattern | " + " | ".join(LABELS[s] for s in SYSTEMS) + " |")
@@ -448,9 +478,13 @@ def main():
         "spread": compute_spread(raw),
         "raw_runs": raw,
     }
-    aead = read_aead(os.path.join(args.dir, "aead.json"))
+    aead = read_optional(os.path.join(args.dir, "aead.json"))
     if aead is not None:
         report["aead"] = aead
+    secrecy = read_optional(os.path.join(args.dir, "secrecy.json"))
+    if secrecy is not None:
+        report["secrecy"] = secrecy
+        add_secrecy_ratios(report["ratios"], secrecy)
     with open(os.path.join(args.dir, "report.json"), "w", encoding="utf-8") as f:
         json.dump(report, f, indent=2)
         f.write("\n")

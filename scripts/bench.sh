@@ -12,6 +12,8 @@
 # writes target/bench/report.json and target/bench/report.md, draws
 # throughput.svg, latency.svg and cpu.svg beside them, and prints the
 # report.  Each run's JSON and stderr are kept in target/bench/runs/.
+# Secrecy's communication-heavy experiments (bench/secrecy.py) and the AEAD
+# alone on one core (bench/aead) are part of the report.
 # --ukl adds the in-kernel vs hosted comparisons in QEMU guests: the ring
 # benchmark and five Secrecy experiments (scripts/run-qemu.sh --bench
 # --secrecy-bench, N rounds; needs scripts/build-ukl.sh first).
@@ -24,7 +26,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-usage() { sed -n '2,19s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,21s/^# \{0,1\}//p' "$0"; }
 log() { printf 'bench: %s\n' "$*" >&2; }
 die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
 
@@ -147,6 +149,21 @@ log "AEAD per core: ring, aws-lc-rs, RustCrypto"
 aead_bench="${CARGO_TARGET_DIR:-$root/bench/aead/target}/release/ternion-aead-bench"
 timeout --kill-after=10 "$run_timeout" "$aead_bench" \
     ${qflag[@]+"${qflag[@]}"} >"$out/aead.json" || die "the AEAD benchmark failed"
+
+# Secrecy's communication-heavy experiments on ternion (encrypted and
+# plaintext) and OpenMPI, interleaved: skipped, with a note, only where
+# Secrecy's sources are not beside the repository.
+secrecy_dir="${TERNION_SECRECY_DIR:-$root/../shared/secrecy}"
+if [ -f "$secrecy_dir/src/core/comm.cpp" ]; then
+    log "Secrecy's experiments: building (tests/secrecy/run.sh --build-only)"
+    tests/secrecy/run.sh --build-only >&2 || die "Secrecy's build failed"
+    log "Secrecy's experiments: $runs interleaved round(s) on ternion, ternion plaintext, OpenMPI"
+    python3 bench/secrecy.py --ternion "$ternion" --builds "$root/target/secrecy" \
+        --out "$out/secrecy.json" --rounds "$runs" ${qflag[@]+"${qflag[@]}"} ||
+        die "the Secrecy experiments failed"
+else
+    log "no Secrecy sources at $secrecy_dir (set TERNION_SECRECY_DIR): no Secrecy rows"
+fi
 
 # --- Report ----------------------------------------------------------------
 report_args=(--dir "$out" --runs "$runs")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Secrecy's own test suite on ternion, against OpenMPI as the reference.
 #
-#   tests/secrecy/run.sh [--tests-only | --experiments-only] [NAME...]
+#   tests/secrecy/run.sh [--tests-only | --experiments-only | --build-only] [NAME...]
 #
 #  1. builds Secrecy (../shared/secrecy, never changed) out of tree twice
 #     with tests/secrecy/Makefile: with OpenMPI's mpicxx into
@@ -16,7 +16,8 @@
 #  4. writes target/secrecy/report.md: each program's outcome and time on
 #     both systems.
 #
-# It fails if a program's outcome differs between the systems, if a test
+# --build-only stops after step 1 (scripts/bench.sh times the experiments
+# from these builds). It fails if a program's outcome differs between the systems, if a test
 # fails that tests/secrecy/expectations does not expect to, if an
 # experiment fails, or if Secrecy's tree changed. An expected failure that
 # passes on both is reported as such. NAME limits the run to those
@@ -37,7 +38,8 @@ for arg in "$@"; do
   case $arg in
     --tests-only) run_experiments=0 ;;
     --experiments-only) run_tests=0 ;;
-    -*) sed -n '2,29s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+    --build-only) run_tests=0 run_experiments=0 ;;
+    -*) sed -n '2,31s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
     *) selected+=("$arg") ;;
   esac
 done
@@ -79,6 +81,7 @@ build() { # build NAME MPICXX
 }
 build openmpi mpicxx
 build ternion "$repo/target/release/ternion-mpicxx"
+((run_tests + run_experiments)) || exit 0
 
 # ---- what to run ------------------------------------------------------------
 
