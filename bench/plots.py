@@ -28,6 +28,7 @@ COLOURS = {
     "ternion_mpi": "#9467bd",
     "openmpi_tcp": "#d62728",
     "raw_tcp": "#7f7f7f",
+    "openssl_tls": "#ff7f0e",
 }
 WIDTH, HEIGHT = 720, 420
 LEFT, RIGHT, TOP, BOTTOM = 80, 190, 50, 60

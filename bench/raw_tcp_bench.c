@@ -5,10 +5,9 @@
  *   cc -O2 -pthread -Wall -Wextra -o raw_tcp_bench bench/raw_tcp_bench.c
  *   ./raw_tcp_bench [--quick]
  *
- * The program binds three listeners on 127.0.0.1 port 0 (so the kernel
- * picks free ports), forks ranks 1 and 2, and connects every pair once
- * with TCP_NODELAY.  Transfers go straight between the caller's buffers
- * and the socket in as few calls as the kernel allows: concurrent
+ * The three ranks and their connections come from tcp_mesh.h.  Transfers
+ * go straight between the caller's buffers and the socket in as few calls
+ * as the kernel allows: concurrent
  * operations are attempted with MSG_DONTWAIT and multiplexed with poll();
  * once a single operation is left it finishes with one blocking call
  * (MSG_WAITALL for receives).  The overlap workload runs the exchange in
@@ -16,20 +15,11 @@
  * object on stdout; the exit status is non-zero if any rank failed.
  */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "common.h"
+#include "tcp_mesh.h"
 
 struct tcp_ctx {
     int rank;
@@ -41,17 +31,6 @@ struct tcp_ctx {
     int npending;
     bool running;
 };
-
-static pid_t child_pid[PARTIES];
-
-static void tcp_abort(int code)
-{
-    if (bench_rank == 0)
-        for (int r = 1; r < PARTIES; r++)
-            if (child_pid[r] > 0)
-                kill(child_pid[r], SIGKILL);
-    _exit(code);
-}
 
 /* One non-blocking or blocking attempt; returns bytes moved, 0 if the
  * call would block. */
@@ -173,120 +152,14 @@ static void tcp_xfer_wait(void *vctx)
     ctx->running = false;
 }
 
-/* ------------------------------------------------------------------ */
-/* Setup                                                              */
-/* ------------------------------------------------------------------ */
-
-static void set_nodelay(int fd)
-{
-    int one = 1;
-    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0)
-        bench_die(1, "TCP_NODELAY: %s", strerror(errno));
-}
-
-static void write_full(int fd, const void *buf, size_t len)
-{
-    struct xfer_op op = {0, XFER_SEND, (void *)buf, len};
-    struct tcp_ctx tmp = {.fd = {fd, -1, -1}};
-    size_t done = 0;
-    while (done < len)
-        done += tcp_io(&tmp, &op, done, 0);
-}
-
-static void read_full(int fd, void *buf, size_t len)
-{
-    struct xfer_op op = {0, XFER_RECV, buf, len};
-    struct tcp_ctx tmp = {.fd = {fd, -1, -1}};
-    size_t done = 0;
-    while (done < len)
-        done += tcp_io(&tmp, &op, done, MSG_WAITALL);
-}
-
-/* Connects to every lower rank (announcing our rank) and accepts every
- * higher one.  The listeners exist before the fork, so connect() never
- * races the peer's accept(). */
-static void connect_mesh(struct tcp_ctx *ctx, const int listen_fd[PARTIES],
-                         const uint16_t port[PARTIES])
-{
-    int me = ctx->rank;
-    for (int p = 0; p < PARTIES; p++)
-        ctx->fd[p] = -1;
-    for (int p = 0; p < me; p++) {
-        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-            bench_die(1, "socket: %s", strerror(errno));
-        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port[p])};
-        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
-            bench_die(1, "connect to rank %d (port %u): %s", p, port[p], strerror(errno));
-        set_nodelay(fd);
-        int32_t id = me;
-        write_full(fd, &id, sizeof id);
-        ctx->fd[p] = fd;
-    }
-    for (int k = me + 1; k < PARTIES; k++) {
-        int fd = accept4(listen_fd[me], NULL, NULL, SOCK_CLOEXEC);
-        if (fd < 0)
-            bench_die(1, "accept: %s", strerror(errno));
-        set_nodelay(fd);
-        int32_t id;
-        read_full(fd, &id, sizeof id);
-        if (id <= me || id >= PARTIES || ctx->fd[id] >= 0)
-            bench_die(1, "unexpected peer id %d", id);
-        ctx->fd[id] = fd;
-    }
-}
-
-static int open_listener(uint16_t *port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        bench_die(1, "socket: %s", strerror(errno));
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof sa;
-    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, PARTIES) < 0 ||
-        getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
-        bench_die(1, "listen on 127.0.0.1: %s", strerror(errno));
-    *port = ntohs(sa.sin_port);
-    return fd;
-}
-
 int main(int argc, char **argv)
 {
     bool quick = bench_parse_args(argc, argv, "raw_tcp_bench [--quick]");
     struct bench_config cfg = bench_config_for(quick);
-    bench_abort_hook = tcp_abort;
-    bench_rank = 0;
 
-    int listen_fd[PARTIES];
-    uint16_t port[PARTIES];
-    for (int r = 0; r < PARTIES; r++)
-        listen_fd[r] = open_listener(&port[r]);
-
-    fflush(NULL);
-    int rank = 0;
-    for (int r = 1; r < PARTIES; r++) {
-        pid_t pid = fork();
-        if (pid < 0)
-            bench_die(1, "fork: %s", strerror(errno));
-        if (pid == 0) {
-            rank = r;
-            bench_rank = r;
-            memset(child_pid, 0, sizeof child_pid);
-            /* Never outlive rank 0 (e.g. when a timeout kills it). */
-            prctl(PR_SET_PDEATHSIG, SIGKILL);
-            if (getppid() == 1)
-                _exit(1);
-            break;
-        }
-        child_pid[r] = pid;
-    }
-
-    struct tcp_ctx ctx = {.rank = rank};
-    connect_mesh(&ctx, listen_fd, port);
-    for (int r = 0; r < PARTIES; r++)
-        close(listen_fd[r]);
+    struct tcp_ctx ctx = {0};
+    ctx.rank = mesh_start(ctx.fd);
+    int rank = ctx.rank;
 
     struct transport t = {
         .system = "raw_tcp",
@@ -303,17 +176,7 @@ int main(int argc, char **argv)
     if (rank != 0)
         _exit(0);
 
-    int failed = 0;
-    for (int r = 1; r < PARTIES; r++) {
-        int status;
-        if (waitpid(child_pid[r], &status, 0) < 0)
-            bench_die(1, "waitpid: %s", strerror(errno));
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-            fprintf(stderr, "rank %d failed (status %#x)\n", r, status);
-            failed = 1;
-        }
-    }
-    if (failed)
+    if (!mesh_children_succeeded())
         return 1;
     bench_print_json(stdout, t.system, &cfg, &res);
     return 0;

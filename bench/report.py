@@ -7,7 +7,7 @@ Called by scripts/bench.sh after every run has finished:
 
 Reads DIR/runs/<system>-<i>.json for each system and i in 1..N (each one
 JSON object as printed by `ternion bench --json`, mpi_bench or
-raw_tcp_bench), checks it against the common schema, and writes:
+raw_tcp_bench, tls_bench), checks it against the common schema, and writes:
 
   - report.json: machine, runs, quick, the per-metric median across runs
     for each system, ratios with their targets, min/max spread of the
@@ -25,13 +25,14 @@ import platform
 import statistics
 import sys
 
-SYSTEMS = ["ternion", "ternion_plain", "ternion_mpi", "openmpi_tcp", "raw_tcp"]
+SYSTEMS = ["ternion", "ternion_plain", "ternion_mpi", "openmpi_tcp", "raw_tcp", "openssl_tls"]
 LABELS = {
     "ternion": "ternion (encrypted)",
     "ternion_plain": "ternion plaintext",
     "ternion_mpi": "ternion MPI drop-in",
     "openmpi_tcp": "OpenMPI (TCP)",
     "raw_tcp": "raw TCP",
+    "openssl_tls": "OpenSSL TLS",
 }
 SIZES = [1 << 10, 16 << 10, 256 << 10, 4 << 20, 32 << 20, 128 << 20]
 ELEMENTS = 1 << 20
@@ -44,6 +45,8 @@ TARGETS = [
     ("plain_vs_best_128mib", ">=", 1.0),
     ("plain_cpu_per_gib_vs_raw", "<=", 1.1),
     ("encrypted_vs_plain_throughput_128mib", ">=", 0.75),
+    ("encrypted_vs_tls_128mib", ">=", 1.0),
+    ("encrypted_rounds_vs_tls", "<=", 1.0),
     ("plain_rounds_vs_best", "<=", 1.0),
     ("open_1m", "<=", 1.0),
     ("latency_8b", "<=", 0.8),
@@ -200,7 +203,7 @@ def cores():
 
 def compute_ratios(med):
     t, d, m, r = med["ternion"], med["ternion_mpi"], med["openmpi_tcp"], med["raw_tcp"]
-    p = med["ternion_plain"]
+    p, tls = med["ternion_plain"], med["openssl_tls"]
     tp = lambda d: _tp(MIB128)(d)  # noqa: E731
     rounds = lambda d: d["rounds_64x1m"]["median_s"]  # noqa: E731
     lat = lambda d: d["latency_8b"]["mean_us"]  # noqa: E731
@@ -210,6 +213,8 @@ def compute_ratios(med):
         "plain_vs_best_128mib": tp(p) / max(tp(m), tp(r)),
         "plain_cpu_per_gib_vs_raw": cpu(p) / cpu(r),
         "encrypted_vs_plain_throughput_128mib": tp(t) / tp(p),
+        "encrypted_vs_tls_128mib": tp(t) / tp(tls),
+        "encrypted_rounds_vs_tls": rounds(t) / rounds(tls),
         "plain_rounds_vs_best": rounds(p) / min(rounds(m), rounds(r)),
         "open_1m": t["open_1m"]["median_s"] / m["open_1m"]["median_s"],
         "latency_8b": lat(t) / lat(m),
@@ -329,6 +334,8 @@ def render_md(report):
         "plain_vs_best_128mib": "plaintext ternion / max(OpenMPI, raw TCP), MiB/s at 128 MiB",
         "plain_cpu_per_gib_vs_raw": "plaintext ternion / raw TCP, CPU s per GiB at 128 MiB",
         "encrypted_vs_plain_throughput_128mib": "encrypted / plaintext ternion, MiB/s at 128 MiB",
+        "encrypted_vs_tls_128mib": "encrypted ternion / OpenSSL TLS, MiB/s at 128 MiB",
+        "encrypted_rounds_vs_tls": "encrypted ternion / OpenSSL TLS, rounds total time",
         "plain_rounds_vs_best": "plaintext ternion / min(OpenMPI, raw TCP), rounds total time",
         "open_1m": "ternion / OpenMPI, open 1M u64 at rank 0",
         "latency_8b": "ternion / OpenMPI, mean 8 B latency",
@@ -411,8 +418,8 @@ def render_md(report):
         out.append(f"| {k} | " + " | ".join(cells) + " |")
     out.append("")
     out.append(
-        "Raw TCP has no requests: its three patterns are a blocking send then receive, "
-        "and twice the concurrent exchange.\n"
+        "Raw TCP and OpenSSL TLS have no requests: their three patterns are a blocking "
+        "send then receive, and twice the concurrent exchange.\n"
     )
     out.append(f"## Spread across {report['runs']} run(s) (min – max)\n")
     if report["runs"] == 1:

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Benchmarks ternion (its Rust API encrypted and, to show the cost of
 # encryption, in plaintext; and its MPI drop-in running the OpenMPI
-# benchmark program unchanged) against OpenMPI (TCP) and raw TCP sockets,
-# three parties on this machine over loopback.
+# benchmark program unchanged) against OpenMPI (TCP), raw TCP sockets and
+# OpenSSL TLS 1.3 (AES-256-GCM) sockets, three parties on this machine
+# over loopback.
 #
 #   scripts/bench.sh [--quick] [--runs N] [--ukl]
 #
-# Builds `target/release/ternion` and the two C baselines (bench/*.c, into
-# target/bench/), runs the three systems N times interleaved (default 3;
+# Builds `target/release/ternion` and the C baselines (bench/*.c, into
+# target/bench/), runs the six systems N times interleaved (default 3;
 # --quick runs the short workloads once unless --runs is given), then
 # writes target/bench/report.json and target/bench/report.md, draws
 # throughput.svg, latency.svg and cpu.svg beside them, and prints the
@@ -26,7 +27,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-usage() { sed -n '2,21s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,22s/^# \{0,1\}//p' "$0"; }
 log() { printf 'bench: %s\n' "$*" >&2; }
 die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
 
@@ -88,6 +89,7 @@ mpicc -O2 -Wall -Wextra -o "$out/mpi_bench" bench/mpi_bench.c
 # The same MPI program, rebuilt against ternion's MPI drop-in.
 "${ternion}-mpicc" -O2 -Wall -Wextra -o "$out/mpi_bench_ternion" bench/mpi_bench.c
 cc -O2 -pthread -Wall -Wextra -o "$out/raw_tcp_bench" bench/raw_tcp_bench.c
+cc -O2 -pthread -Wall -Wextra -o "$out/tls_bench" bench/tls_bench.c -lssl -lcrypto
 log "building the AEAD benchmark (bench/aead: ring, aws-lc-rs, RustCrypto)"
 cargo build --release --manifest-path bench/aead/Cargo.toml >&2 ||
     die "cargo build of bench/aead failed"
@@ -142,6 +144,7 @@ for i in $(seq 1 "$runs"); do
         "$out/mpi_bench_ternion" ${qflag[@]+"${qflag[@]}"}
     run_one openmpi_tcp "$i" "${mpirun_cmd[@]}" "$out/mpi_bench" ${qflag[@]+"${qflag[@]}"}
     run_one raw_tcp "$i" "$out/raw_tcp_bench" ${qflag[@]+"${qflag[@]}"}
+    run_one openssl_tls "$i" "$out/tls_bench" ${qflag[@]+"${qflag[@]}"}
 done
 
 # The AEAD's own speed on one core: the floor under encrypted CPU per GiB.
