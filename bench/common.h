@@ -471,7 +471,7 @@ static void run_open(const struct transport *t, const struct bench_config *c,
 /* One-element exchanges in each pattern; the mean time per exchange.
  * Each pattern gets its own barrier, and every value is checked. */
 static void run_patterns(const struct transport *t, const struct bench_config *c,
-                         struct bench_buffers *b, struct bench_results *res)
+                         struct bench_results *res)
 {
     int me = t->rank, from = succ_of(me);
     for (int p = 0; p < N_PATTERNS; p++) {
@@ -502,7 +502,6 @@ static void run_patterns(const struct transport *t, const struct bench_config *c
         res->pattern_mean_us[p] = (now_s() - t0) / c->patterns_n * 1e6;
     }
     res->patterns_n = c->patterns_n;
-    (void)b;
 }
 
 /* Rank 0 gets every party's CPU time, summed per workload. */
@@ -587,7 +586,7 @@ static void bench_run(const struct transport *t, const struct bench_config *c,
     run_rounds(t, c, &b, res);
     run_open(t, c, &b, res);
     run_overlap(t, c, &b, res);
-    run_patterns(t, c, &b, res);
+    run_patterns(t, c, res);
     gather_costs(t, res);
     t->barrier(t->ctx);
 

@@ -16,25 +16,13 @@
  */
 #define _GNU_SOURCE
 #include <poll.h>
-#include <pthread.h>
 
 #include "common.h"
 #include "tcp_mesh.h"
 
-struct tcp_ctx {
-    int rank;
-    int fd[PARTIES]; /* fd[rank] is unused (-1) */
-    unsigned barrier_gen;
-    /* xfer_start/xfer_wait: one batch at a time, run by a thread. */
-    pthread_t worker;
-    struct xfer_op pending[XFER_MAX_OPS];
-    int npending;
-    bool running;
-};
-
 /* One non-blocking or blocking attempt; returns bytes moved, 0 if the
  * call would block. */
-static size_t tcp_io(struct tcp_ctx *ctx, const struct xfer_op *op, size_t done, int flags)
+static size_t tcp_io(struct mesh_party *ctx, const struct xfer_op *op, size_t done, int flags)
 {
     int fd = ctx->fd[op->peer];
     char *p = (char *)op->buf + done;
@@ -57,7 +45,7 @@ static size_t tcp_io(struct tcp_ctx *ctx, const struct xfer_op *op, size_t done,
 
 static void tcp_xfer(void *vctx, const struct xfer_op *ops, int nops)
 {
-    struct tcp_ctx *ctx = vctx;
+    struct mesh_party *ctx = vctx;
     size_t done[XFER_MAX_OPS] = {0};
     int left = 0;
     if (nops > XFER_MAX_OPS)
@@ -98,77 +86,24 @@ static void tcp_xfer(void *vctx, const struct xfer_op *ops, int nops)
     }
 }
 
-/* Every party sends one byte to and receives one byte from each other
- * party; nobody leaves before everybody has arrived.  The byte carries
- * the barrier generation, which catches any stream desynchronisation. */
-static void tcp_barrier(void *vctx)
-{
-    struct tcp_ctx *ctx = vctx;
-    unsigned char out = (unsigned char)ctx->barrier_gen++, in[PARTIES] = {0};
-    struct xfer_op ops[XFER_MAX_OPS];
-    int n = 0;
-    for (int p = 0; p < PARTIES; p++) {
-        if (p == ctx->rank)
-            continue;
-        ops[n++] = (struct xfer_op){p, XFER_RECV, &in[p], 1};
-        ops[n++] = (struct xfer_op){p, XFER_SEND, &out, 1};
-    }
-    tcp_xfer(ctx, ops, n);
-    for (int p = 0; p < PARTIES; p++)
-        if (p != ctx->rank && in[p] != out)
-            bench_die(2, "barrier out of step with rank %d (%u != %u)", p, in[p], out);
-}
-
-static void *tcp_worker(void *vctx)
-{
-    struct tcp_ctx *ctx = vctx;
-    tcp_xfer(ctx, ctx->pending, ctx->npending);
-    return NULL;
-}
-
-static void tcp_xfer_start(void *vctx, const struct xfer_op *ops, int nops)
-{
-    struct tcp_ctx *ctx = vctx;
-    if (ctx->running)
-        bench_die(1, "xfer_start while a batch is running");
-    if (nops > XFER_MAX_OPS)
-        bench_die(1, "too many operations (%d)", nops);
-    memcpy(ctx->pending, ops, (size_t)nops * sizeof *ops);
-    ctx->npending = nops;
-    int rc = pthread_create(&ctx->worker, NULL, tcp_worker, ctx);
-    if (rc != 0)
-        bench_die(1, "pthread_create: %s", strerror(rc));
-    ctx->running = true;
-}
-
-static void tcp_xfer_wait(void *vctx)
-{
-    struct tcp_ctx *ctx = vctx;
-    if (!ctx->running)
-        return;
-    int rc = pthread_join(ctx->worker, NULL);
-    if (rc != 0)
-        bench_die(1, "pthread_join: %s", strerror(rc));
-    ctx->running = false;
-}
-
 int main(int argc, char **argv)
 {
     bool quick = bench_parse_args(argc, argv, "raw_tcp_bench [--quick]");
     struct bench_config cfg = bench_config_for(quick);
 
-    struct tcp_ctx ctx = {0};
-    ctx.rank = mesh_start(ctx.fd);
+    /* The mesh's sockets are all a raw TCP party needs. */
+    struct mesh_party ctx = {0};
+    mesh_start(&ctx, tcp_xfer);
     int rank = ctx.rank;
 
     struct transport t = {
         .system = "raw_tcp",
         .rank = rank,
         .ctx = &ctx,
-        .barrier = tcp_barrier,
+        .barrier = mesh_barrier,
         .xfer = tcp_xfer,
-        .xfer_start = tcp_xfer_start,
-        .xfer_wait = tcp_xfer_wait,
+        .xfer_start = mesh_xfer_start,
+        .xfer_wait = mesh_xfer_wait,
     };
     struct bench_results res;
     bench_run(&t, &cfg, &res);

@@ -2,8 +2,10 @@
  * Three local ranks over TCP, for the socket baselines (raw_tcp_bench.c,
  * tls_bench.c): rank 0 binds three listeners on 127.0.0.1 port 0 (so the
  * kernel picks free ports), forks ranks 1 and 2, and every pair connects
- * once with TCP_NODELAY.  The program supplies the transfers; rank 0
- * collects the children's exit statuses.
+ * once with TCP_NODELAY.  The program supplies its transfer (`xfer`);
+ * the barrier and the batches that run in a thread while the caller
+ * computes (xfer_start/xfer_wait) are built on it here.  Rank 0 collects
+ * the children's exit statuses.
  *
  * Include after common.h.
  */
@@ -14,6 +16,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -22,6 +25,76 @@
 #include <unistd.h>
 
 static pid_t mesh_child_pid[PARTIES];
+
+typedef void mesh_xfer_fn(void *ctx, const struct xfer_op *ops, int nops);
+
+/* A party of the mesh: the first member of each program's context, so the
+ * transport's context pointer points at it too. */
+struct mesh_party {
+    int rank;
+    int fd[PARTIES]; /* fd[rank] is unused (-1) */
+    mesh_xfer_fn *xfer;
+    unsigned barrier_gen;
+    /* xfer_start/xfer_wait: one batch at a time, run by a thread. */
+    pthread_t worker;
+    struct xfer_op pending[XFER_MAX_OPS];
+    int npending;
+    bool running;
+};
+
+/* Every party sends one byte to and receives one byte from each other
+ * party; nobody leaves before everybody has arrived.  The byte carries
+ * the barrier generation, which catches any stream desynchronisation. */
+static void mesh_barrier(void *vctx)
+{
+    struct mesh_party *m = vctx;
+    unsigned char out = (unsigned char)m->barrier_gen++, in[PARTIES] = {0};
+    struct xfer_op ops[XFER_MAX_OPS];
+    int n = 0;
+    for (int p = 0; p < PARTIES; p++) {
+        if (p == m->rank)
+            continue;
+        ops[n++] = (struct xfer_op){p, XFER_RECV, &in[p], 1};
+        ops[n++] = (struct xfer_op){p, XFER_SEND, &out, 1};
+    }
+    m->xfer(vctx, ops, n);
+    for (int p = 0; p < PARTIES; p++)
+        if (p != m->rank && in[p] != out)
+            bench_die(2, "barrier out of step with rank %d (%u != %u)", p, in[p], out);
+}
+
+static void *mesh_worker(void *vctx)
+{
+    struct mesh_party *m = vctx;
+    m->xfer(vctx, m->pending, m->npending);
+    return NULL;
+}
+
+static void mesh_xfer_start(void *vctx, const struct xfer_op *ops, int nops)
+{
+    struct mesh_party *m = vctx;
+    if (m->running)
+        bench_die(1, "xfer_start while a batch is running");
+    if (nops > XFER_MAX_OPS)
+        bench_die(1, "too many operations (%d)", nops);
+    memcpy(m->pending, ops, (size_t)nops * sizeof *ops);
+    m->npending = nops;
+    int rc = pthread_create(&m->worker, NULL, mesh_worker, vctx);
+    if (rc != 0)
+        bench_die(1, "pthread_create: %s", strerror(rc));
+    m->running = true;
+}
+
+static void mesh_xfer_wait(void *vctx)
+{
+    struct mesh_party *m = vctx;
+    if (!m->running)
+        return;
+    int rc = pthread_join(m->worker, NULL);
+    if (rc != 0)
+        bench_die(1, "pthread_join: %s", strerror(rc));
+    m->running = false;
+}
 
 /* For bench_abort_hook: rank 0 takes its children down with it. */
 static void mesh_abort(int code)
@@ -79,13 +152,14 @@ static int open_listener(uint16_t *port)
     return fd;
 }
 
-/* Forks ranks 1 and 2 and connects the mesh: fd[p] is the connection to
- * rank p (fd[rank] is -1).  Each rank connects to every lower rank
+/* Forks ranks 1 and 2 and connects the mesh: m->fd[p] is the connection
+ * to rank p, m->rank this process's rank, and `xfer` moves its bytes.
+ * Each rank connects to every lower rank
  * (announcing its rank) and accepts every higher one; the listeners exist
- * before the fork, so connect() never races the peer's accept().  Returns
- * this process's rank. */
-static int mesh_start(int fd[PARTIES])
+ * before the fork, so connect() never races the peer's accept(). */
+static void mesh_start(struct mesh_party *m, mesh_xfer_fn *xfer)
 {
+    int *fd = m->fd;
     int listen_fd[PARTIES];
     uint16_t port[PARTIES];
     bench_abort_hook = mesh_abort;
@@ -140,7 +214,8 @@ static int mesh_start(int fd[PARTIES])
     }
     for (int r = 0; r < PARTIES; r++)
         close(listen_fd[r]);
-    return me;
+    m->rank = me;
+    m->xfer = xfer;
 }
 
 /* Rank 0: waits for ranks 1 and 2; true if both exited with status 0. */

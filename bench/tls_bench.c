@@ -24,21 +24,13 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <poll.h>
-#include <pthread.h>
 
 #include "common.h"
 #include "tcp_mesh.h"
 
 struct tls_ctx {
-    int rank;
-    int fd[PARTIES];
+    struct mesh_party mesh;
     SSL *ssl[PARTIES];
-    unsigned barrier_gen;
-    /* xfer_start/xfer_wait: one batch at a time, run by a thread. */
-    pthread_t worker;
-    struct xfer_op pending[XFER_MAX_OPS];
-    int npending;
-    bool running;
 };
 
 static void tls_die(const char *what) __attribute__((noreturn));
@@ -97,7 +89,7 @@ static void tls_xfer(void *vctx, const struct xfer_op *ops, int nops)
             left++;
             if (n == 0)
                 pfd[np++] = (struct pollfd){
-                    .fd = ctx->fd[ops[i].peer],
+                    .fd = ctx->mesh.fd[ops[i].peer],
                     .events = want_write ? POLLOUT : POLLIN,
                 };
         }
@@ -107,59 +99,6 @@ static void tls_xfer(void *vctx, const struct xfer_op *ops, int nops)
         if (!progress && np == left && poll(pfd, (nfds_t)np, -1) < 0 && errno != EINTR)
             bench_die(1, "poll: %s", strerror(errno));
     }
-}
-
-/* Every party sends one byte to and receives one byte from each other
- * party; the byte carries the barrier generation. */
-static void tls_barrier(void *vctx)
-{
-    struct tls_ctx *ctx = vctx;
-    unsigned char out = (unsigned char)ctx->barrier_gen++, in[PARTIES] = {0};
-    struct xfer_op ops[XFER_MAX_OPS];
-    int n = 0;
-    for (int p = 0; p < PARTIES; p++) {
-        if (p == ctx->rank)
-            continue;
-        ops[n++] = (struct xfer_op){p, XFER_RECV, &in[p], 1};
-        ops[n++] = (struct xfer_op){p, XFER_SEND, &out, 1};
-    }
-    tls_xfer(ctx, ops, n);
-    for (int p = 0; p < PARTIES; p++)
-        if (p != ctx->rank && in[p] != out)
-            bench_die(2, "barrier out of step with rank %d (%u != %u)", p, in[p], out);
-}
-
-static void *tls_worker(void *vctx)
-{
-    struct tls_ctx *ctx = vctx;
-    tls_xfer(ctx, ctx->pending, ctx->npending);
-    return NULL;
-}
-
-static void tls_xfer_start(void *vctx, const struct xfer_op *ops, int nops)
-{
-    struct tls_ctx *ctx = vctx;
-    if (ctx->running)
-        bench_die(1, "xfer_start while a batch is running");
-    if (nops > XFER_MAX_OPS)
-        bench_die(1, "too many operations (%d)", nops);
-    memcpy(ctx->pending, ops, (size_t)nops * sizeof *ops);
-    ctx->npending = nops;
-    int rc = pthread_create(&ctx->worker, NULL, tls_worker, ctx);
-    if (rc != 0)
-        bench_die(1, "pthread_create: %s", strerror(rc));
-    ctx->running = true;
-}
-
-static void tls_xfer_wait(void *vctx)
-{
-    struct tls_ctx *ctx = vctx;
-    if (!ctx->running)
-        return;
-    int rc = pthread_join(ctx->worker, NULL);
-    if (rc != 0)
-        bench_die(1, "pthread_join: %s", strerror(rc));
-    ctx->running = false;
 }
 
 /* A fresh P-256 key and a self-signed certificate for it. */
@@ -204,22 +143,23 @@ static SSL_CTX *tls_context(bool server)
  * serves 2, rank 2 is a client of 0 then 1: no cycle of waits. */
 static void tls_connect(struct tls_ctx *ctx)
 {
+    const struct mesh_party *m = &ctx->mesh;
     SSL_CTX *server = tls_context(true), *client = tls_context(false);
     for (int p = 0; p < PARTIES; p++) {
-        if (p == ctx->rank)
+        if (p == m->rank)
             continue;
-        SSL *ssl = SSL_new(p < ctx->rank ? client : server);
-        if (!ssl || SSL_set_fd(ssl, ctx->fd[p]) != 1)
+        SSL *ssl = SSL_new(p < m->rank ? client : server);
+        if (!ssl || SSL_set_fd(ssl, m->fd[p]) != 1)
             tls_die("SSL_new");
-        if ((p < ctx->rank ? SSL_connect(ssl) : SSL_accept(ssl)) != 1)
-            tls_die(p < ctx->rank ? "SSL_connect" : "SSL_accept");
+        if ((p < m->rank ? SSL_connect(ssl) : SSL_accept(ssl)) != 1)
+            tls_die(p < m->rank ? "SSL_connect" : "SSL_accept");
         const char *suite = SSL_CIPHER_get_name(SSL_get_current_cipher(ssl));
         if (strcmp(suite, "TLS_AES_256_GCM_SHA384") != 0)
             bench_die(1, "rank %d: negotiated %s", p, suite);
         ctx->ssl[p] = ssl;
     }
     for (int p = 0; p < PARTIES; p++)
-        if (p != ctx->rank && fcntl(ctx->fd[p], F_SETFL, O_NONBLOCK) < 0)
+        if (p != m->rank && fcntl(m->fd[p], F_SETFL, O_NONBLOCK) < 0)
             bench_die(1, "O_NONBLOCK: %s", strerror(errno));
     SSL_CTX_free(server);
     SSL_CTX_free(client);
@@ -231,22 +171,22 @@ int main(int argc, char **argv)
     struct bench_config cfg = bench_config_for(quick);
 
     struct tls_ctx ctx = {0};
-    ctx.rank = mesh_start(ctx.fd);
+    mesh_start(&ctx.mesh, tls_xfer);
     tls_connect(&ctx);
 
     struct transport t = {
         .system = "openssl_tls",
-        .rank = ctx.rank,
+        .rank = ctx.mesh.rank,
         .ctx = &ctx,
-        .barrier = tls_barrier,
+        .barrier = mesh_barrier,
         .xfer = tls_xfer,
-        .xfer_start = tls_xfer_start,
-        .xfer_wait = tls_xfer_wait,
+        .xfer_start = mesh_xfer_start,
+        .xfer_wait = mesh_xfer_wait,
     };
     struct bench_results res;
     bench_run(&t, &cfg, &res);
 
-    if (ctx.rank != 0)
+    if (ctx.mesh.rank != 0)
         _exit(0);
     if (!mesh_children_succeeded())
         return 1;
