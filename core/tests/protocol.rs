@@ -394,6 +394,36 @@ fn a_silent_peer_is_named_within_the_peer_timeout() {
 }
 
 #[test]
+fn a_party_held_up_hears_what_arrived_before_calling_a_peer_silent() {
+    // Rank 0 gives up on a peer after 2 s of silence; the others keep the
+    // default, so they wait out rank 0's own hold-up.
+    let mut t = Trio::with_config(1 << 16, |cfg| {
+        if cfg.rank == r(0) {
+            cfg.peer_timeout = Some(Duration::from_secs(2));
+        }
+    });
+    t.run_until(|t| (0..3).all(|i| t.ep(i).is_established()));
+    // Rank 0 is held up for longer than its peer timeout (descheduled, or
+    // in a long computation) while its peers go on sending heartbeats.
+    let held = t.eps[0].take();
+    let start = t.now;
+    t.run_until(|t| t.now >= start + Duration::from_millis(2_900));
+    t.eps[0] = held;
+    let (now, ep, net) = (t.now, t.eps[0].as_mut().unwrap(), &mut t.nets[0]);
+    ep.poll(net, now);
+    // Its first poll reads those heartbeats before it judges the silence.
+    assert_eq!(t.ep(0).failure(), None);
+    assert_eq!(t.ep(0).link_state(r(1)), Some(LinkState::Established));
+    assert_eq!(t.ep(0).link_state(r(2)), Some(LinkState::Established));
+    let id = t
+        .ep(0)
+        .irecv(Source::Rank(r(1)), TagFilter::Tag(5), vec![0; 1])
+        .unwrap();
+    t.ep(1).isend(r(0), 5, vec![4]).unwrap();
+    assert_eq!(t.recv_bytes(0, id).0, vec![4]);
+}
+
+#[test]
 fn without_a_peer_timeout_silence_is_waited_out() {
     let mut t = Trio::with_config(1 << 16, |cfg| cfg.peer_timeout = None);
     t.run_until(|t| (0..3).all(|i| t.ep(i).is_established()));

@@ -338,14 +338,6 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
     /// Makes all progress possible now without blocking. Returns true if
     /// anything moved or changed state.
     pub fn poll<N: Network<Socket = S>>(&mut self, net: &mut N, now: Instant) -> bool {
-        let connect_deadline = self.connect_deadline;
-        for peer in self.config.rank.others() {
-            self.with_link(peer, |link, ctx| link.on_timer(now, connect_deadline, ctx));
-        }
-        for peer in self.config.rank.others() {
-            self.with_link(peer, |link, ctx| link.keep_alive(now, ctx));
-        }
-        self.expire_pending(now);
         let mut progressed = false;
         for peer in self.config.rank.others() {
             progressed |= self
@@ -354,9 +346,25 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
         }
         progressed |= self.accept(net, now);
         progressed |= self.serve_pending(now);
+        // Read, then judge silence and deadlines, then write: what arrived
+        // while this party was held up counts before a peer is called
+        // silent, and the heartbeats the timers ask for go out at once.
         for peer in self.config.rank.others() {
             progressed |= self
-                .with_link(peer, |link, ctx| link.drive(now, ctx))
+                .with_link(peer, |link, ctx| link.read_in(now, ctx))
+                .unwrap_or(false);
+        }
+        let connect_deadline = self.connect_deadline;
+        for peer in self.config.rank.others() {
+            self.with_link(peer, |link, ctx| link.on_timer(now, connect_deadline, ctx));
+        }
+        for peer in self.config.rank.others() {
+            self.with_link(peer, |link, ctx| link.keep_alive(now, ctx));
+        }
+        self.expire_pending(now);
+        for peer in self.config.rank.others() {
+            progressed |= self
+                .with_link(peer, |link, ctx| link.write_out(now, ctx))
                 .unwrap_or(false);
         }
         progressed

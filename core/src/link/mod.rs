@@ -3,8 +3,8 @@
 //!
 //! A link owns its state. The endpoint drives it through a few calls, as
 //! smoltcp's interface drives a socket: [`Link::dial`] and
-//! [`Link::take_connection`] give it a connection, [`Link::drive`] moves
-//! bytes both ways, [`Link::on_timer`] applies the deadlines, and
+//! [`Link::take_connection`] give it a connection, [`Link::read_in`] and
+//! [`Link::write_out`] move bytes, [`Link::on_timer`] applies the deadlines, and
 //! [`Link::poll_at`] says when that must next happen. What the link needs
 //! of the endpoint (the configuration, where messages go, the events) it
 //! reaches through a [`Context`].
@@ -318,8 +318,13 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
         self.rx.fills(key)
     }
 
-    /// Reads and writes what the connection allows now. True if anything moved.
-    pub fn drive<Rx: AsMut<[u8]>>(
+    /// Reads what the connection holds now. True if anything moved.
+    ///
+    /// The endpoint reads every link before it judges their timers, so
+    /// that a party which was itself held up (descheduled, or busy in a
+    /// long computation) counts what its peers sent meanwhile before it
+    /// calls one of them silent.
+    pub fn read_in<Rx: AsMut<[u8]>>(
         &mut self,
         now: Instant,
         ctx: &mut Context<'_, S::Addr, Tx, Rx>,
@@ -327,16 +332,30 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
         if self.socket.is_none() {
             return false;
         }
-        let mut progressed = match self.receive(ctx) {
-            Ok(p) => p,
+        match self.receive(ctx) {
+            Ok(progressed) => {
+                if progressed {
+                    self.last_heard = now;
+                }
+                progressed
+            }
             Err(e) => {
                 self.on_error(e, now, ctx);
-                return true;
+                true
             }
-        };
-        if progressed {
-            self.last_heard = now;
         }
+    }
+
+    /// Writes what the connection takes now. True if anything moved.
+    pub fn write_out<Rx: AsMut<[u8]>>(
+        &mut self,
+        now: Instant,
+        ctx: &mut Context<'_, S::Addr, Tx, Rx>,
+    ) -> bool {
+        if self.socket.is_none() {
+            return false;
+        }
+        let mut progressed = false;
         let mut close_out = false;
         let peer = self.peer;
         let frames_allowed = self.carrying();
