@@ -1,13 +1,16 @@
 //! The frames a link has sent and its peer has not yet acknowledged.
 //!
 //! Link resume needs them: when a connection breaks, whatever the peer did
-//! not receive in full is written again on the next connection. The buffer is
-//! a byte ring holding whole frames (header and payload, in plaintext: a
-//! resumed secure link seals them again under its new keys), released from
-//! the front as acknowledgements arrive. Its capacity bounds the bytes in
-//! flight: a link whose buffer is full writes no further data frames until
-//! the peer acknowledges some, so a slow or stalled peer slows the sender
-//! down instead of growing memory.
+//! not receive in full is written again on the next connection. A frame of
+//! a small message is copied (header and payload, in plaintext: a resumed
+//! secure link seals them again under its new keys) into a byte ring,
+//! released from the front as acknowledgements arrive. A frame of a large
+//! message is not copied: the link keeps the caller's buffer instead, lent
+//! until the peer acknowledges the whole message, and makes the frame again
+//! from it if it must. The ring's capacity bounds the copied bytes in
+//! flight: a link whose ring is full writes no further small data frames
+//! until the peer acknowledges some, so a slow or stalled peer slows the
+//! sender down instead of growing memory.
 
 use alloc::collections::VecDeque;
 use alloc::vec;
@@ -17,9 +20,33 @@ use alloc::vec::Vec;
 /// a link that only ever carries small messages stays small.
 const INITIAL_RING: usize = 64 * 1024;
 
+/// Messages of at least this many bytes are lent, not copied: the send
+/// completes when the peer acknowledges the whole message, and the peer
+/// acknowledges such a message as soon as it has arrived. Below it a copy
+/// costs less than waiting for the acknowledgement.
+pub(crate) const LENT_MESSAGE_MIN: usize = 256 * 1024;
+
 /// Why a peer's resume point cannot be honoured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct OutOfRange;
+
+/// How one kept frame is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kept {
+    /// Copied into the ring: this many bytes.
+    Copied(usize),
+    /// Made again from the lent message it belongs to.
+    Lent,
+}
+
+/// The next frame to be written again after a reconnect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unsent {
+    /// Its bytes were copied into the caller's buffer.
+    Copied,
+    /// Frame `seq` of a lent message: the caller makes it again.
+    Lent { seq: u64 },
+}
 
 /// Sent frames kept until acknowledged.
 #[derive(Debug)]
@@ -30,18 +57,18 @@ pub(crate) struct ReplayBuffer {
     head: usize,
     /// Bytes held.
     len: usize,
-    /// Length of each frame held, oldest first.
-    frames: VecDeque<usize>,
+    /// Every frame kept, oldest first.
+    frames: VecDeque<Kept>,
     /// Sequence number of the oldest frame held.
     first_seq: u64,
-    /// Bytes at the back still to be written again after a reconnect.
-    unsent: usize,
-    /// Whole frames at the back still to be sealed again after a reconnect.
+    /// Frames at the back still to be written again after a reconnect.
     unsent_frames: usize,
+    /// Ring bytes before the first of them (while there are any).
+    unsent_offset: usize,
 }
 
 impl ReplayBuffer {
-    /// A buffer that holds up to `capacity` bytes of data frames.
+    /// A buffer that copies up to `capacity` bytes of data frames.
     pub fn new(capacity: usize) -> Self {
         ReplayBuffer {
             ring: Vec::new(),
@@ -50,19 +77,19 @@ impl ReplayBuffer {
             len: 0,
             frames: VecDeque::new(),
             first_seq: 0,
-            unsent: 0,
             unsent_frames: 0,
+            unsent_offset: 0,
         }
     }
 
-    /// Bytes of data frames that may still be added.
+    /// Bytes of data frames that may still be copied in.
     pub fn room(&self) -> usize {
         self.capacity.saturating_sub(self.len)
     }
 
     /// True when every frame sent has been acknowledged.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.frames.is_empty()
     }
 
     /// Sequence number of the oldest frame held.
@@ -75,12 +102,12 @@ impl ReplayBuffer {
         self.first_seq + self.frames.len() as u64
     }
 
-    /// Bytes that must be written again before any new frame.
-    pub fn unsent(&self) -> usize {
-        self.unsent
+    /// Frames that must be written again before any new frame.
+    pub fn unsent_frames(&self) -> usize {
+        self.unsent_frames
     }
 
-    /// Appends one frame, given in parts. Control frames may go past the
+    /// Copies one frame in, given in parts. Control frames may go past the
     /// capacity (by one header each): an abort or close is never held back.
     pub fn push(&mut self, parts: &[&[u8]]) {
         let frame_len: usize = parts.iter().map(|p| p.len()).sum();
@@ -94,7 +121,12 @@ impl ReplayBuffer {
             at = (at + part.len()) % size;
         }
         self.len += frame_len;
-        self.frames.push_back(frame_len);
+        self.frames.push_back(Kept::Copied(frame_len));
+    }
+
+    /// Counts in one frame of a lent message, which costs the ring nothing.
+    pub fn push_lent(&mut self) {
+        self.frames.push_back(Kept::Lent);
     }
 
     /// Grows the ring, keeping its contents in order, until `more` bytes fit.
@@ -118,15 +150,22 @@ impl ReplayBuffer {
     /// Forgets every frame numbered below `seq`: the peer has it.
     pub fn release_below(&mut self, seq: u64) {
         while self.first_seq < seq {
-            let Some(frame_len) = self.frames.pop_front() else {
+            let was_unsent = self.frames.len() <= self.unsent_frames;
+            let Some(kept) = self.frames.pop_front() else {
                 break;
             };
             self.first_seq += 1;
-            self.len -= frame_len;
-            self.head = (self.head + frame_len) % self.ring.len().max(1);
+            if was_unsent {
+                self.unsent_frames -= 1;
+            }
+            if let Kept::Copied(frame_len) = kept {
+                self.len -= frame_len;
+                self.head = (self.head + frame_len) % self.ring.len().max(1);
+                if !was_unsent && self.unsent_frames > 0 {
+                    self.unsent_offset -= frame_len;
+                }
+            }
         }
-        self.unsent = self.unsent.min(self.len);
-        self.unsent_frames = self.unsent_frames.min(self.frames.len());
     }
 
     /// Prepares a new connection whose peer expects frame `seq` next: frames
@@ -136,38 +175,33 @@ impl ReplayBuffer {
             return Err(OutOfRange);
         }
         self.release_below(seq);
-        self.unsent = self.len;
         self.unsent_frames = self.frames.len();
+        self.unsent_offset = 0;
         Ok(())
     }
 
-    /// The bytes still to be written again, in order.
-    pub fn unsent_slices(&self) -> (&[u8], &[u8]) {
-        self.slices(self.len - self.unsent, self.unsent)
-    }
-
-    /// `n` of the bytes to be written again have been written.
-    pub fn mark_written(&mut self, n: usize) {
-        self.unsent -= n.min(self.unsent);
-        if self.unsent == 0 {
-            self.unsent_frames = 0;
-        }
-    }
-
-    /// Copies the next whole frame to be written again into `out` (cleared
-    /// first) and counts it written; false when there is none.
-    pub fn take_unsent_frame(&mut self, out: &mut Vec<u8>) -> bool {
+    /// Takes the next frame to be written again and counts it written: a
+    /// copied frame's bytes go into `out` (cleared first); a lent frame is
+    /// named for the caller to make again. `None` when there is none.
+    pub fn take_unsent_frame(&mut self, out: &mut Vec<u8>) -> Option<Unsent> {
         if self.unsent_frames == 0 {
-            return false;
+            return None;
         }
-        let frame_len = self.frames[self.frames.len() - self.unsent_frames];
-        let (a, b) = self.slices(self.len - self.unsent, frame_len);
-        out.clear();
-        out.extend_from_slice(a);
-        out.extend_from_slice(b);
-        self.unsent -= frame_len;
+        let index = self.frames.len() - self.unsent_frames;
         self.unsent_frames -= 1;
-        true
+        match self.frames[index] {
+            Kept::Lent => Some(Unsent::Lent {
+                seq: self.first_seq + index as u64,
+            }),
+            Kept::Copied(frame_len) => {
+                let (a, b) = self.slices(self.unsent_offset, frame_len);
+                out.clear();
+                out.extend_from_slice(a);
+                out.extend_from_slice(b);
+                self.unsent_offset += frame_len;
+                Some(Unsent::Copied)
+            }
+        }
     }
 
     /// `len` bytes starting `offset` bytes after the oldest, as at most two
@@ -191,9 +225,18 @@ mod test {
         (0..len).map(|i| seq.wrapping_add(i as u8)).collect()
     }
 
-    fn unsent(buffer: &ReplayBuffer) -> Vec<u8> {
-        let (a, b) = buffer.unsent_slices();
-        [a, b].concat()
+    /// Every frame still to be written again: copied bytes, or the lent
+    /// frame's number.
+    fn unsent(buffer: &mut ReplayBuffer) -> Vec<Result<Vec<u8>, u64>> {
+        let mut out = Vec::new();
+        let mut frames = Vec::new();
+        while let Some(next) = buffer.take_unsent_frame(&mut out) {
+            frames.push(match next {
+                Unsent::Copied => Ok(out.clone()),
+                Unsent::Lent { seq } => Err(seq),
+            });
+        }
+        frames
     }
 
     #[test]
@@ -210,15 +253,15 @@ mod test {
         buffer.push(&[&frame(5, 1000)]);
         assert_eq!(buffer.ring.len(), INITIAL_RING, "no growth needed");
         buffer.rewind_to(3).unwrap();
-        let expected = [frame(3, 100), frame(4, big - 100), frame(5, 1000)].concat();
-        assert_eq!(unsent(&buffer), expected);
-        let mut out = Vec::new();
-        assert!(buffer.take_unsent_frame(&mut out));
-        assert_eq!(out, [frame(3, 100), frame(4, big - 100)].concat());
-        assert!(buffer.take_unsent_frame(&mut out));
-        assert_eq!(out, frame(5, 1000));
-        assert!(!buffer.take_unsent_frame(&mut out));
-        assert_eq!(buffer.unsent(), 0);
+        assert_eq!(buffer.unsent_frames(), 2);
+        assert_eq!(
+            unsent(&mut buffer),
+            [
+                Ok([frame(3, 100), frame(4, big - 100)].concat()),
+                Ok(frame(5, 1000))
+            ]
+        );
+        assert_eq!(buffer.unsent_frames(), 0);
     }
 
     #[test]
@@ -231,11 +274,36 @@ mod test {
         assert!(buffer.ring.len() >= 400_000 && buffer.ring.len() <= 1 << 20);
         buffer.rewind_to(38).unwrap();
         assert_eq!(
-            unsent(&buffer),
-            [frame(38, 10_000), frame(39, 10_000)].concat()
+            unsent(&mut buffer),
+            [Ok(frame(38, 10_000)), Ok(frame(39, 10_000))]
         );
-        buffer.mark_written(15_000);
-        assert_eq!(unsent(&buffer), frame(39, 10_000)[5_000..]);
+    }
+
+    #[test]
+    fn lent_frames_cost_no_room_and_come_back_in_their_place() {
+        let mut buffer = ReplayBuffer::new(100);
+        buffer.push(&[&frame(0, 40)]);
+        buffer.push_lent();
+        buffer.push_lent();
+        buffer.push(&[&frame(3, 30)]);
+        assert_eq!(buffer.room(), 30, "only the copied frames take room");
+        assert_eq!(buffer.end_seq(), 4);
+        buffer.rewind_to(0).unwrap();
+        assert_eq!(
+            unsent(&mut buffer),
+            [Ok(frame(0, 40)), Err(1), Err(2), Ok(frame(3, 30))]
+        );
+        // Acknowledgements arriving while frames are written again release
+        // the ones written and leave the rest to be written.
+        buffer.rewind_to(0).unwrap();
+        let mut out = Vec::new();
+        assert_eq!(buffer.take_unsent_frame(&mut out), Some(Unsent::Copied));
+        buffer.release_below(2);
+        assert_eq!(buffer.unsent_frames(), 2);
+        assert_eq!(unsent(&mut buffer), [Err(2), Ok(frame(3, 30))]);
+        buffer.release_below(4);
+        assert!(buffer.is_empty());
+        assert_eq!(buffer.room(), 100);
     }
 
     #[test]
@@ -260,6 +328,6 @@ mod test {
         buffer.push(&[&frame(1, 32)]);
         assert_eq!(buffer.room(), 0);
         buffer.rewind_to(0).unwrap();
-        assert_eq!(unsent(&buffer), [frame(0, 90), frame(1, 32)].concat());
+        assert_eq!(unsent(&mut buffer), [Ok(frame(0, 90)), Ok(frame(1, 32))]);
     }
 }

@@ -16,8 +16,9 @@ use ternion_core::{Buffer, Duration, EndpointConfig, Instant, Rank, RequestId, S
 type World = SimWorld<Vec<u8>, Vec<u8>>;
 
 const SESSION: [u8; 16] = *b"ternion-sim-test";
-/// The largest message the ring jobs send.
-const MAX_MESSAGE: usize = 200 * 1024;
+/// The largest message the ring jobs send: past the size from which a
+/// sender lends its buffer until acknowledged instead of copying it.
+const MAX_MESSAGE: usize = 640 * 1024;
 /// How much virtual time a job may take before the test gives up on it.
 const JOB_TIME_LIMIT: Duration = Duration::from_secs(600);
 

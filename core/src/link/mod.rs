@@ -26,7 +26,7 @@ use crate::endpoint::Context;
 use crate::error::{Error, LinkError, Misbehaviour, TransportError};
 use crate::matching::UnexpectedKey;
 use crate::rank::Rank;
-use crate::request::{RequestId, Status};
+use crate::request::{RequestId, Requests, Status};
 use crate::secure::{Channel, Handshake};
 use crate::socket::Socket;
 use crate::stats::LinkStats;
@@ -370,9 +370,7 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
         let flushed = self.tx.flush(io, |w| match w {
             Written::Close => close_out = true,
             Written::Abort => {}
-            Written::Data { id, tag, buf, len } => {
-                requests.complete_send(id, buf, Ok(Status { peer, tag, len }))
-            }
+            data @ Written::Data { .. } => complete_send(requests, peer, data),
         });
         match flushed {
             Ok(true) => {
@@ -437,6 +435,7 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
                 Parsed::Frame(repr) => self.on_frame(repr, ctx)?,
                 Parsed::MessageDone(inbound) => {
                     self.stats.messages_received += 1;
+                    self.tx.message_received(inbound.len);
                     ctx.finish(self.peer, inbound);
                 }
             }
@@ -456,9 +455,10 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
             if repr.seq != 0 {
                 return Err(Misbehaviour::NumberedHeartbeat.into());
             }
+            let (peer, requests) = (self.peer, &mut *ctx.requests);
             return self
                 .tx
-                .take_ack(repr.aux)
+                .take_ack(repr.aux, |lent| complete_send(requests, peer, lent))
                 .map_err(|_| Misbehaviour::AckOutOfRange { acked: repr.aux }.into());
         }
         self.rx.number_frame(&repr)?;
@@ -586,5 +586,13 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
         };
         ctx.events.push(event);
         ctx.recheck_receives = true;
+    }
+}
+
+/// Completes the send of a message written in full (or, if it was lent,
+/// acknowledged in full).
+fn complete_send<Tx, Rx>(requests: &mut Requests<Tx, Rx>, peer: Rank, written: Written<Tx>) {
+    if let Written::Data { id, tag, buf, len } = written {
+        requests.complete_send(id, buf, Ok(Status { peer, tag, len }));
     }
 }

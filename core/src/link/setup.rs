@@ -268,8 +268,9 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
         ctx: &mut Context<'_, S::Addr, Tx, Rx>,
     ) -> Result<(), Stop> {
         let asked = self.peer_resume_seq.take().unwrap_or(0);
+        let (peer, requests) = (self.peer, &mut *ctx.requests);
         self.tx
-            .resume_from(asked)
+            .resume_from(asked, |lent| super::complete_send(requests, peer, lent))
             .map_err(|(kept_from, kept_to)| LinkError::CannotResume {
                 asked,
                 kept_from,

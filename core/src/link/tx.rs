@@ -7,14 +7,16 @@
 //! are derived from the queue rather than stored per item, which keeps the
 //! queue a plain FIFO.
 //!
-//! On a link that can resume, every numbered frame is copied into the replay
-//! buffer as it is handed to the socket (or sealed), and written again from
-//! there after a reconnect. Acknowledgements are unnumbered heartbeat frames
+//! On a link that can resume, every numbered frame of a small message is
+//! copied into the replay buffer as it is handed to the socket (or sealed).
+//! A large message is lent instead: its send completes when the peer has
+//! acknowledged all of it, and until then the link keeps the buffer and
+//! makes any frame the peer lost again from it. Acknowledgements are unnumbered heartbeat frames
 //! that may go between any two frames, even inside a message, so that two
 //! parties sending each other long messages never wait on each other's
 //! acknowledgements.
 
-use crate::replay::ReplayBuffer;
+use crate::replay::{ReplayBuffer, Unsent, LENT_MESSAGE_MIN};
 use crate::request::RequestId;
 use crate::secure::Channel;
 use crate::socket::{Socket, SocketError};
@@ -60,6 +62,15 @@ pub(crate) struct TxIo<'a, S> {
     pub stats: &'a mut LinkStats,
 }
 
+/// A large message written in full, whose buffer the link keeps until the
+/// peer acknowledges its last frame.
+#[derive(Debug)]
+struct LentMessage<Tx> {
+    first_seq: u64,
+    frames: u64,
+    item: OutItem<Tx>,
+}
+
 /// The transmit state of one link.
 #[derive(Debug)]
 pub(crate) struct Transmit<Tx> {
@@ -81,6 +92,8 @@ pub(crate) struct Transmit<Tx> {
 
     /// Sent frames kept until acknowledged; `None` when the link cannot resume.
     replay: Option<ReplayBuffer>,
+    /// Messages written in full and lent until acknowledged, oldest first.
+    lent: VecDeque<LentMessage<Tx>>,
     /// An acknowledgement should go out at the next frame boundary.
     ack_due: bool,
     /// The acknowledgement last handed to the socket (or sealed).
@@ -95,8 +108,10 @@ pub(crate) struct Transmit<Tx> {
     ack_out: [u8; FRAME_HEADER_LEN],
     ack_out_pos: usize,
 
-    sealed_out: Vec<u8>,
-    sealed_out_pos: usize,
+    /// Bytes ready for the socket: sealed records on a secure link, and
+    /// kept frames written again after a reconnect on a plaintext one.
+    prepared_out: Vec<u8>,
+    prepared_out_pos: usize,
     plain_scratch: Vec<u8>,
 }
 
@@ -117,6 +132,7 @@ impl<Tx: AsRef<[u8]>> Transmit<Tx> {
             next_seq: 0,
             header_scratch: [[0; FRAME_HEADER_LEN]; MAX_GATHER_FRAMES],
             replay: (resume_buffer > 0).then(|| ReplayBuffer::new(replay_capacity)),
+            lent: VecDeque::new(),
             ack_due: false,
             acks_sent: 0,
             acked_by_peer: 0,
@@ -124,8 +140,8 @@ impl<Tx: AsRef<[u8]>> Transmit<Tx> {
             ack_every: (replay_capacity / 4).max(1),
             ack_out: [0; FRAME_HEADER_LEN],
             ack_out_pos: FRAME_HEADER_LEN,
-            sealed_out: Vec::new(),
-            sealed_out_pos: 0,
+            prepared_out: Vec::new(),
+            prepared_out_pos: 0,
             plain_scratch: Vec::new(),
         }
     }
@@ -138,17 +154,17 @@ impl<Tx: AsRef<[u8]>> Transmit<Tx> {
     }
 
     /// Drops what belonged to the connection: hellos and handshake messages
-    /// still queued, sealed records, a half-written acknowledgement. A frame
+    /// still queued, prepared bytes, a half-written acknowledgement. A frame
     /// half written will be written again from its start on the next
-    /// connection (frames written in full are in the replay buffer).
+    /// connection (frames written in full are kept for replay).
     pub fn detach(&mut self) {
         self.raw_out.clear();
         self.raw_out_pos = 0;
         self.head_sent = self.head_frames_done as usize * (FRAME_HEADER_LEN + self.frame_payload);
         self.ack_out_pos = FRAME_HEADER_LEN;
         self.ack_due = false;
-        self.sealed_out.clear();
-        self.sealed_out_pos = 0;
+        self.prepared_out.clear();
+        self.prepared_out_pos = 0;
     }
 
     /// Queues a raw message (a handshake message) behind the hello, ahead
@@ -168,9 +184,10 @@ impl<Tx: AsRef<[u8]>> Transmit<Tx> {
         self.queue.insert(at, item);
     }
 
-    /// Takes every queued item out, for a link that has ended.
+    /// Takes every item out, lent or queued, for a link that has ended.
     pub fn drain(&mut self) -> impl Iterator<Item = OutItem<Tx>> + '_ {
-        self.queue.drain(..)
+        let lent = self.lent.drain(..).map(|lent| lent.item);
+        lent.chain(self.queue.drain(..))
     }
 
     /// Are raw bytes (hello, handshake) still to be written? Frames wait for them.
@@ -186,7 +203,7 @@ impl<Tx: AsRef<[u8]>> Transmit<Tx> {
         self.queue
             .iter()
             .any(|i| matches!(i, OutItem::Abort { .. }))
-            || self.sealed_out_pos < self.sealed_out.len()
+            || self.prepared_out_pos < self.prepared_out.len()
     }
 
     /// True when nothing is queued for writing: no item, no frame to write
@@ -195,15 +212,20 @@ impl<Tx: AsRef<[u8]>> Transmit<Tx> {
     pub fn is_idle(&self) -> bool {
         self.queue.is_empty()
             && !self.raw_pending()
-            && self.sealed_out_pos >= self.sealed_out.len()
+            && self.prepared_out_pos >= self.prepared_out.len()
             && self.ack_out_pos == FRAME_HEADER_LEN
             && self.replay_unsent() == 0
             && !self.ack_due
     }
 
-    /// Bytes of kept frames still to be written again after a reconnect.
+    /// Kept frames still to be written again after a reconnect.
     fn replay_unsent(&self) -> usize {
-        self.replay.as_ref().map_or(0, ReplayBuffer::unsent)
+        self.replay.as_ref().map_or(0, ReplayBuffer::unsent_frames)
+    }
+
+    /// The item is lent rather than copied while the peer may still need it.
+    fn lends(&self, item: &OutItem<Tx>) -> bool {
+        self.replay.is_some() && is_large(item)
     }
 
     /// The link keeps sent frames, so it can resume on a new connection.
@@ -237,9 +259,14 @@ impl<Tx: AsRef<[u8]>> Transmit<Tx> {
         self.ack_due
     }
 
-    /// The peer acknowledges every frame below `acked`. Rejected when it
-    /// names frames never sent or takes an acknowledgement back.
-    pub fn take_ack(&mut self, acked: u64) -> Result<(), AckOutOfRange> {
+    /// The peer acknowledges every frame below `acked`: the lent messages
+    /// it covers go to `written`. Rejected when it names frames never sent
+    /// or takes an acknowledgement back.
+    pub fn take_ack(
+        &mut self,
+        acked: u64,
+        written: impl FnMut(Written<Tx>),
+    ) -> Result<(), AckOutOfRange> {
         if acked > self.frames_sent() || acked < self.acked_by_peer {
             return Err(AckOutOfRange);
         }
@@ -247,7 +274,26 @@ impl<Tx: AsRef<[u8]>> Transmit<Tx> {
         if let Some(replay) = self.replay.as_mut() {
             replay.release_below(acked);
         }
+        self.return_lent(acked, written);
         Ok(())
+    }
+
+    /// Hands every lent message whose frames are all below `acked` back.
+    fn return_lent(&mut self, acked: u64, mut written: impl FnMut(Written<Tx>)) {
+        while self
+            .lent
+            .front()
+            .is_some_and(|lent| lent.first_seq + lent.frames <= acked)
+        {
+            if let Some(LentMessage {
+                item: OutItem::Data { id, tag, buf },
+                ..
+            }) = self.lent.pop_front()
+            {
+                let len = buf.as_ref().len() as u64;
+                written(Written::Data { id, tag, buf, len });
+            }
+        }
     }
 
     /// The frames this side can still send again, first and one past the
@@ -259,9 +305,14 @@ impl<Tx: AsRef<[u8]>> Transmit<Tx> {
     }
 
     /// Starts a resumed connection where the peer asked: frames from
-    /// `resume_seq` on are written again before anything new. `Err` holds
-    /// the range of frames this side can still send.
-    pub fn resume_from(&mut self, resume_seq: u64) -> Result<(), (u64, u64)> {
+    /// `resume_seq` on are written again before anything new, and the lent
+    /// messages below it go to `written`. `Err` holds the range of frames
+    /// this side can still send.
+    pub fn resume_from(
+        &mut self,
+        resume_seq: u64,
+        written: impl FnMut(Written<Tx>),
+    ) -> Result<(), (u64, u64)> {
         let Some(replay) = self.replay.as_mut() else {
             // A link that cannot resume only ever has one connection.
             return if resume_seq == 0 && self.next_seq == 0 {
@@ -276,7 +327,17 @@ impl<Tx: AsRef<[u8]>> Transmit<Tx> {
         }
         replay.rewind_to(resume_seq).map_err(|_| range)?;
         self.acked_by_peer = resume_seq;
+        self.return_lent(resume_seq, written);
         Ok(())
+    }
+
+    /// A message of `len` bytes has arrived in full. Its sender lent a large
+    /// one and waits for the acknowledgement to complete the send, so that
+    /// falls due at once.
+    pub fn message_received(&mut self, len: u64) {
+        if self.replay.is_some() && len >= LENT_MESSAGE_MIN as u64 {
+            self.ack_due = true;
+        }
     }
 
     /// Counts `bytes` of a received frame; an acknowledgement falls due
@@ -332,7 +393,7 @@ impl<Tx: AsRef<[u8]>> Transmit<Tx> {
         }
         match io.channel.as_deref_mut() {
             Some(channel) => {
-                if channel.seal(&header, &mut self.sealed_out).is_err() {
+                if channel.seal(&header, &mut self.prepared_out).is_err() {
                     return;
                 }
             }
@@ -359,21 +420,18 @@ impl<Tx: AsRef<[u8]>> Transmit<Tx> {
         loop {
             let wrote = if self.raw_pending() {
                 self.write_raw(io.socket)?
-            } else if self.sealed_out_pos < self.sealed_out.len() {
-                self.write_sealed(io.socket)?
+            } else if self.prepared_out_pos < self.prepared_out.len() {
+                self.write_prepared(io.socket)?
             } else if self.ack_out_pos < FRAME_HEADER_LEN {
                 self.write_ack(io.socket)?
             } else if self.ack_due && self.at_frame_boundary(&io) && self.replay_unsent() == 0 {
                 self.emit_ack(&mut io);
                 continue;
             } else if self.replay_unsent() > 0 && self.at_frame_boundary(&io) {
-                if let Some(channel) = io.channel.as_deref_mut() {
-                    if !self.seal_replay(channel) {
-                        return Ok(progressed);
-                    }
-                    continue;
+                if !self.prepare_replay(io.channel.as_deref_mut()) {
+                    return Ok(progressed);
                 }
-                self.write_replay(io.socket)?
+                continue;
             } else if let Some(channel) = io.channel.as_deref_mut() {
                 if !io.frames_allowed {
                     return Ok(progressed);
@@ -421,51 +479,60 @@ impl<Tx: AsRef<[u8]>> Transmit<Tx> {
         Ok(n)
     }
 
-    /// Writes kept frames again after a reconnect, on a plaintext link.
-    fn write_replay<S: Socket>(
-        &mut self,
-        socket: &mut Option<S>,
-    ) -> Result<Option<usize>, SocketError> {
-        let Some(replay) = self.replay.as_mut() else {
-            return Ok(None);
-        };
-        let (a, b) = replay.unsent_slices();
-        let n = write_some(socket, &[a, b])?;
-        replay.mark_written(n.unwrap_or(0));
-        Ok(n)
-    }
-
-    /// Seals kept frames again under a resumed secure link's new keys, up
-    /// to a batch; false when nothing was sealed.
-    fn seal_replay(&mut self, channel: &mut Channel) -> bool {
-        let Some(replay) = self.replay.as_mut() else {
-            return false;
-        };
-        let mut sealed = false;
-        while self.sealed_out.len() < SEAL_BATCH
-            && replay.take_unsent_frame(&mut self.plain_scratch)
-        {
-            // Kept frames were sized for this link's records, so they fit.
-            if channel
-                .seal(&self.plain_scratch, &mut self.sealed_out)
-                .is_err()
-            {
+    /// Prepares kept frames to be written again after a reconnect, up to a
+    /// batch: sealed under a resumed secure link's new keys, or as they are
+    /// on a plaintext link. False when nothing was prepared.
+    fn prepare_replay(&mut self, mut channel: Option<&mut Channel>) -> bool {
+        let mut prepared = false;
+        while self.prepared_out.len() < SEAL_BATCH {
+            let Some(replay) = self.replay.as_mut() else {
                 break;
+            };
+            let Some(next) = replay.take_unsent_frame(&mut self.plain_scratch) else {
+                break;
+            };
+            if let Unsent::Lent { seq } = next {
+                let found = find_lent(&self.lent, self.queue.front(), self.next_seq, seq);
+                let Some((item, frame)) = found else {
+                    // Every lent frame kept belongs to a lent message or
+                    // to the head item; were one missing, the peer would
+                    // see the gap in the numbers and fail the link.
+                    break;
+                };
+                make_frame(
+                    item,
+                    frame,
+                    seq,
+                    self.frame_payload,
+                    &mut self.plain_scratch,
+                );
             }
-            sealed = true;
+            // Kept frames were sized for this link's records, so they fit.
+            match channel.as_deref_mut() {
+                Some(channel) => {
+                    if channel
+                        .seal(&self.plain_scratch, &mut self.prepared_out)
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+                None => self.prepared_out.extend_from_slice(&self.plain_scratch),
+            }
+            prepared = true;
         }
-        sealed
+        prepared
     }
 
-    fn write_sealed<S: Socket>(
+    fn write_prepared<S: Socket>(
         &mut self,
         socket: &mut Option<S>,
     ) -> Result<Option<usize>, SocketError> {
-        let n = write_some(socket, &[&self.sealed_out[self.sealed_out_pos..]])?;
-        self.sealed_out_pos += n.unwrap_or(0);
-        if self.sealed_out_pos == self.sealed_out.len() {
-            self.sealed_out.clear();
-            self.sealed_out_pos = 0;
+        let n = write_some(socket, &[&self.prepared_out[self.prepared_out_pos..]])?;
+        self.prepared_out_pos += n.unwrap_or(0);
+        if self.prepared_out_pos == self.prepared_out.len() {
+            self.prepared_out.clear();
+            self.prepared_out_pos = 0;
         }
         Ok(n)
     }
@@ -476,7 +543,6 @@ impl<Tx: AsRef<[u8]>> Transmit<Tx> {
         let full = FRAME_HEADER_LEN + self.frame_payload;
         let mut consumed = 0;
         let mut seq = self.next_seq;
-        let mut header = [0u8; FRAME_HEADER_LEN];
         let mut room = self.replay.as_ref().map_or(usize::MAX, ReplayBuffer::room);
         'items: for (i, item) in self.queue.iter().enumerate() {
             let frames = frames_in(item, self.frame_payload);
@@ -487,27 +553,29 @@ impl<Tx: AsRef<[u8]>> Transmit<Tx> {
             };
             let item_seq = seq;
             seq += frames;
+            let lent = self.replay.is_some() && is_large(item);
             for frame in first..frames {
                 let repr = frame_header(item, frame, item_seq + frame, self.frame_payload);
-                if !take_room(&mut room, item, &repr) || repr.emit(&mut header).is_err() {
+                if !lent && !take_room(&mut room, item, &repr) {
                     break 'items;
                 }
-                self.plain_scratch.clear();
-                self.plain_scratch.extend_from_slice(&header);
-                if let OutItem::Data { buf, .. } = item {
-                    let data = buf.as_ref();
-                    let start = (frame as usize * self.frame_payload).min(data.len());
-                    self.plain_scratch
-                        .extend_from_slice(&data[start..start + repr.len as usize]);
+                if !make_frame(
+                    item,
+                    frame,
+                    item_seq + frame,
+                    self.frame_payload,
+                    &mut self.plain_scratch,
+                ) {
+                    break 'items;
                 }
                 if channel
-                    .seal(&self.plain_scratch, &mut self.sealed_out)
+                    .seal(&self.plain_scratch, &mut self.prepared_out)
                     .is_err()
                 {
                     break 'items;
                 }
                 consumed += self.plain_scratch.len();
-                if self.sealed_out.len() >= SEAL_BATCH {
+                if self.prepared_out.len() >= SEAL_BATCH {
                     break 'items;
                 }
             }
@@ -545,9 +613,10 @@ impl<Tx: AsRef<[u8]>> Transmit<Tx> {
             }
             let item_seq = seq;
             seq += frames;
+            let lent = self.lends(item);
             while frame < frames {
                 let header = frame_header(item, frame, item_seq + frame, self.frame_payload);
-                if !take_room(&mut room, item, &header)
+                if (!lent && !take_room(&mut room, item, &header))
                     || header.emit(&mut self.header_scratch[planned]).is_err()
                 {
                     break 'items;
@@ -617,10 +686,19 @@ impl<Tx: AsRef<[u8]>> Transmit<Tx> {
             }
             n -= left;
             self.keep_for_replay(frames);
+            let first_seq = self.next_seq;
             self.head_sent = 0;
             self.head_frames_done = 0;
             self.next_seq += frames;
             match self.queue.pop_front() {
+                Some(item) if self.lends(&item) => {
+                    stats.messages_sent += 1;
+                    self.lent.push_back(LentMessage {
+                        first_seq,
+                        frames,
+                        item,
+                    });
+                }
                 Some(OutItem::Data { id, tag, buf }) => {
                     stats.messages_sent += 1;
                     let len = buf.as_ref().len() as u64;
@@ -633,24 +711,25 @@ impl<Tx: AsRef<[u8]>> Transmit<Tx> {
         }
     }
 
-    /// Copies the head item's frames handed over since the last call, up to
-    /// frame `upto`, into the replay buffer (if the link keeps one).
+    /// Keeps the head item's frames handed over since the last call, up to
+    /// frame `upto`, for replay (if the link keeps frames): copied, or
+    /// counted in as lent.
     fn keep_for_replay(&mut self, upto: u64) {
         if let (Some(replay), Some(item)) = (self.replay.as_mut(), self.queue.front()) {
             let mut header = [0u8; FRAME_HEADER_LEN];
             for frame in self.head_frames_done..upto {
+                if is_large(item) {
+                    replay.push_lent();
+                    continue;
+                }
                 let repr = frame_header(item, frame, self.next_seq + frame, self.frame_payload);
                 if repr.emit(&mut header).is_err() {
                     break;
                 }
-                let payload = match item {
-                    OutItem::Data { buf, .. } => {
-                        let start = frame as usize * self.frame_payload;
-                        &buf.as_ref()[start..start + repr.len as usize]
-                    }
-                    _ => &[],
-                };
-                replay.push(&[&header, payload]);
+                replay.push(&[
+                    &header,
+                    frame_payload_of(item, &repr, frame, self.frame_payload),
+                ]);
             }
         }
         self.head_frames_done = upto;
@@ -736,6 +815,64 @@ fn frame_header<Tx: AsRef<[u8]>>(
         OutItem::Close { reason } => control(FrameKind::Close, *reason),
         OutItem::Abort { code } => control(FrameKind::Abort, i64::from(*code) as u64),
     }
+}
+
+/// A message large enough to be lent rather than copied for replay.
+fn is_large<Tx: AsRef<[u8]>>(item: &OutItem<Tx>) -> bool {
+    matches!(item, OutItem::Data { buf, .. } if buf.as_ref().len() >= LENT_MESSAGE_MIN)
+}
+
+/// The payload of frame `frame` of `item`, whose header is `repr`.
+fn frame_payload_of<'a, Tx: AsRef<[u8]>>(
+    item: &'a OutItem<Tx>,
+    repr: &FrameRepr,
+    frame: u64,
+    frame_payload: usize,
+) -> &'a [u8] {
+    match item {
+        OutItem::Data { buf, .. } => {
+            let start = frame as usize * frame_payload;
+            &buf.as_ref()[start..start + repr.len as usize]
+        }
+        OutItem::Close { .. } | OutItem::Abort { .. } => &[],
+    }
+}
+
+/// Writes frame `frame` of `item`, numbered `seq`, header and payload, into
+/// `out` (cleared first); false if its header cannot be written.
+fn make_frame<Tx: AsRef<[u8]>>(
+    item: &OutItem<Tx>,
+    frame: u64,
+    seq: u64,
+    frame_payload: usize,
+    out: &mut Vec<u8>,
+) -> bool {
+    let repr = frame_header(item, frame, seq, frame_payload);
+    let mut header = [0u8; FRAME_HEADER_LEN];
+    if repr.emit(&mut header).is_err() {
+        return false;
+    }
+    out.clear();
+    out.extend_from_slice(&header);
+    out.extend_from_slice(frame_payload_of(item, &repr, frame, frame_payload));
+    true
+}
+
+/// The lent message (or the head item, `next_seq` being its first frame's
+/// number) that frame `seq` belongs to, and the frame's index in it.
+fn find_lent<'a, Tx: AsRef<[u8]>>(
+    lent: &'a VecDeque<LentMessage<Tx>>,
+    head: Option<&'a OutItem<Tx>>,
+    next_seq: u64,
+    seq: u64,
+) -> Option<(&'a OutItem<Tx>, u64)> {
+    lent.iter()
+        .find(|m| (m.first_seq..m.first_seq + m.frames).contains(&seq))
+        .map(|m| (&m.item, seq - m.first_seq))
+        .or_else(|| {
+            head.filter(|_| seq >= next_seq)
+                .map(|item| (item, seq - next_seq))
+        })
 }
 
 #[cfg(test)]
@@ -860,7 +997,7 @@ mod test {
         // The peer holds frame 0 only; a new connection resumes at frame 1.
         h.tx.detach();
         assert_eq!(h.tx.resumable_range(), (0, 3));
-        h.tx.resume_from(1).unwrap();
+        h.tx.resume_from(1, |_| {}).unwrap();
         assert!(h.flush().is_empty(), "no message completes twice");
         let again = frames(&h.far.drain());
         let seqs: Vec<u64> = again.iter().map(|(r, _)| r.seq).collect();
@@ -875,14 +1012,18 @@ mod test {
         h.send(1, &[0; 8]);
         h.flush();
         assert!(!h.tx.all_acknowledged());
-        assert_eq!(h.tx.take_ack(3), Err(AckOutOfRange), "beyond what was sent");
-        h.tx.take_ack(1).unwrap();
-        assert_eq!(h.tx.take_ack(0), Err(AckOutOfRange), "taken back");
+        assert_eq!(
+            h.tx.take_ack(3, |_| {}),
+            Err(AckOutOfRange),
+            "beyond what was sent"
+        );
+        h.tx.take_ack(1, |_| {}).unwrap();
+        assert_eq!(h.tx.take_ack(0, |_| {}), Err(AckOutOfRange), "taken back");
         assert_eq!(h.tx.resumable_range(), (1, 2));
-        h.tx.take_ack(2).unwrap();
+        h.tx.take_ack(2, |_| {}).unwrap();
         assert!(h.tx.all_acknowledged());
         assert_eq!(
-            h.tx.resume_from(1),
+            h.tx.resume_from(1, |_| {}),
             Err((2, 2)),
             "acknowledged frames cannot be asked for again"
         );
@@ -910,9 +1051,114 @@ mod test {
         h.send(1, &[0; 12]);
         assert!(h.flush().is_empty(), "the third frame waits for room");
         assert_eq!(frames(&h.far.drain()).len(), 2);
-        h.tx.take_ack(2).unwrap();
+        h.tx.take_ack(2, |_| {}).unwrap();
         assert_eq!(h.flush(), [12]);
         assert_eq!(frames(&h.far.drain()).len(), 1);
+    }
+
+    /// The lengths of the lent messages an acknowledgement of `acked` returns.
+    fn ack_returns(h: &mut Harness, acked: u64) -> Vec<u64> {
+        let mut done = Vec::new();
+        h.tx.take_ack(acked, |w| {
+            if let Written::Data { len, .. } = w {
+                done.push(len)
+            }
+        })
+        .unwrap();
+        done
+    }
+
+    #[test]
+    fn a_large_message_is_lent_until_acknowledged_not_copied() {
+        const PAYLOAD: usize = 64 * 1024;
+        let mut h = Harness::with_capacity(PAYLOAD, 1 << 20, 4 << 20);
+        let large: Vec<u8> = (0..LENT_MESSAGE_MIN).map(|i| i as u8).collect();
+        h.send(1, &[7; 10]);
+        h.send(2, &large);
+        assert_eq!(h.flush(), [10], "the small one completes once written");
+        assert_eq!(frames(&h.far.drain()).len(), 5);
+        let room = h.tx.replay.as_ref().unwrap().room();
+        assert_eq!(
+            room,
+            (1 << 20) - (FRAME_HEADER_LEN + 10),
+            "only it was copied"
+        );
+        assert!(
+            ack_returns(&mut h, 4).is_empty(),
+            "one frame still unacknowledged"
+        );
+        assert_eq!(ack_returns(&mut h, 5), [LENT_MESSAGE_MIN as u64]);
+        assert!(h.tx.all_acknowledged());
+    }
+
+    #[test]
+    fn lost_frames_of_a_lent_message_are_made_again_from_its_buffer() {
+        const PAYLOAD: usize = 64 * 1024;
+        let mut h = Harness::with_capacity(PAYLOAD, 1 << 20, 4 << 20);
+        let large: Vec<u8> = (0..LENT_MESSAGE_MIN + 5).map(|i| (i * 7) as u8).collect();
+        h.send(1, &[1; 3]);
+        h.send(2, &large);
+        h.send(3, &[3; 4]);
+        assert_eq!(h.flush(), [3, 4]);
+        let first = frames(&h.far.drain());
+        assert_eq!(first.len(), 7);
+        // The peer holds frames 0 and 1; the connection breaks.
+        h.tx.detach();
+        let mut returned = Vec::new();
+        h.tx.resume_from(2, |w| returned.push(matches!(w, Written::Data { .. })))
+            .unwrap();
+        assert!(returned.is_empty(), "the lent message is not yet all there");
+        assert!(h.flush().is_empty(), "no message completes twice");
+        let again = frames(&h.far.drain());
+        assert_eq!(
+            again,
+            first[2..],
+            "the same frames, from the same numbers on"
+        );
+        assert_eq!(ack_returns(&mut h, 7), [large.len() as u64]);
+    }
+
+    #[test]
+    fn a_lent_message_half_written_when_the_connection_broke_is_resumed() {
+        const PAYLOAD: usize = 64 * 1024;
+        // The socket takes two and a half frames.
+        let mut h = Harness::with_capacity(PAYLOAD, 1 << 20, 5 * PAYLOAD / 2);
+        let large: Vec<u8> = (0..LENT_MESSAGE_MIN).map(|i| (i * 3) as u8).collect();
+        h.send(1, &large);
+        assert!(h.flush().is_empty());
+        let first = h.far.drain();
+        assert_eq!(frames(&first[..2 * (FRAME_HEADER_LEN + PAYLOAD)]).len(), 2);
+        // The peer got frame 0 only; two frames had been handed over in full.
+        h.tx.detach();
+        h.tx.resume_from(1, |_| {}).unwrap();
+        let mut stream = Vec::new();
+        for _ in 0..10 {
+            h.flush();
+            stream.extend(h.far.drain());
+        }
+        let again = frames(&stream);
+        let seqs: Vec<u64> = again.iter().map(|(r, _)| r.seq).collect();
+        assert_eq!(seqs, [1, 2, 3]);
+        let body: Vec<u8> = again.iter().flat_map(|(_, p)| p.clone()).collect();
+        assert_eq!(body, large[PAYLOAD..]);
+        assert!(ack_returns(&mut h, 3).is_empty());
+        assert_eq!(ack_returns(&mut h, 4), [LENT_MESSAGE_MIN as u64]);
+    }
+
+    #[test]
+    fn an_ended_link_hands_lent_messages_back_unacknowledged() {
+        let mut h = Harness::with_capacity(64 * 1024, 1 << 20, 4 << 20);
+        h.send(1, &vec![0; LENT_MESSAGE_MIN]);
+        h.send(2, &[0; 4]);
+        assert_eq!(h.flush(), [4], "the small one completes once written");
+        let drained: Vec<usize> =
+            h.tx.drain()
+                .map(|item| match item {
+                    OutItem::Data { buf, .. } => buf.len(),
+                    _ => 0,
+                })
+                .collect();
+        assert_eq!(drained, [LENT_MESSAGE_MIN], "the lent one, to be failed");
     }
 
     #[test]
