@@ -553,7 +553,7 @@ impl<Tx: AsRef<[u8]>> Transmit<Tx> {
             };
             let item_seq = seq;
             seq += frames;
-            let lent = self.replay.is_some() && is_large(item);
+            let lent = self.lends(item);
             for frame in first..frames {
                 let repr = frame_header(item, frame, item_seq + frame, self.frame_payload);
                 if !lent && !take_room(&mut room, item, &repr) {
