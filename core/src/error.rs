@@ -131,6 +131,9 @@ pub enum SecurityError {
     /// A record failed authentication: it was altered, replayed, reordered,
     /// or one before it was dropped.
     RecordRejected,
+    /// A direction has sealed or opened every record number Noise allows
+    /// under one key (2^64 − 1).
+    NoncesExhausted,
 }
 
 /// What the Noise handshake reported (snow's reason, kept).
@@ -268,6 +271,9 @@ impl fmt::Display for SecurityError {
                 f,
                 "record failed authentication (altered, replayed, reordered or dropped)"
             ),
+            SecurityError::NoncesExhausted => {
+                write!(f, "every record number of the channel's key is used")
+            }
         }
     }
 }

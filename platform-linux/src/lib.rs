@@ -28,6 +28,7 @@ pub mod keys;
 mod mpc;
 mod net;
 mod party;
+mod ring_cipher;
 mod sys;
 
 pub use config::{Config, ConfigArgs, ConfigLayer};

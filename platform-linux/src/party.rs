@@ -12,17 +12,9 @@ use std::thread::JoinHandle;
 use ternion_capi::buffer::{Lent, LentMut, RecvBuf, SendBuf};
 use ternion_capi::lifecycle::{self, Settings, BACKGROUND_MIN_BYTES};
 use ternion_core::collective::{combine_into, Combine, Plan, Share};
-use ternion_core::secure::CipherChoice;
 use ternion_core::{
     Buffer, Completion, LinkStats, Rank, RequestId, Source, Status, TagFilter, FIRST_RESERVED_TAG,
 };
-
-/// ring's assembly implementation of the record cipher, several times faster
-/// than the portable one on x86-64.
-fn ring_cipher(choice: &CipherChoice) -> Option<Box<dyn snow::types::Cipher>> {
-    use snow::resolvers::CryptoResolver;
-    snow::resolvers::RingResolver.resolve_cipher(choice)
-}
 
 /// One party of a three-party job, connected to the other two.
 pub struct Party {
@@ -111,7 +103,8 @@ impl Party {
             resume_buffer: config.resume_buffer,
             security: &config.security,
         };
-        let core_config = lifecycle::endpoint_config(&settings, seed, Some(ring_cipher));
+        let core_config =
+            lifecycle::endpoint_config(&settings, seed, Some(crate::ring_cipher::ring_records));
         if config.security == Security::Plaintext {
             let warning = lifecycle::plaintext_warning(config.rank);
             log::warn!("{warning}");

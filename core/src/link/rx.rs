@@ -3,29 +3,32 @@
 //!
 //! Bytes arrive into a staging buffer and are parsed from there; a large
 //! payload whose receive is known is read straight into its destination
-//! instead. On a secure link the socket's bytes are records: they gather in
-//! the sealed input and open into the staging buffer, which the parser then
-//! reads as it would a plaintext stream.
+//! instead. On a secure link the socket's bytes are records: they arrive in
+//! the staging buffer too, behind the plaintext not yet parsed, and each is
+//! opened where it lies, its plaintext landing right behind that plaintext
+//! (one pass: the AEAD's), so the parser reads a secure link's frames as it
+//! would a plaintext stream.
 
 use crate::error::{LinkError, Misbehaviour, SecurityError};
 use crate::matching::UnexpectedKey;
 use crate::rank::Rank;
 use crate::request::RequestId;
-use crate::secure::{Channel, TAG_LEN};
+use crate::secure::{Channel, SecureError};
 use crate::socket::{Socket, SocketError};
 use crate::stats::LinkStats;
 use crate::wire::{
-    FrameHeader, FrameRepr, Record, RecordRepr, FRAME_HEADER_LEN, HELLO_LEN, MAX_RECORD_BODY,
-    RECORD_PREFIX_LEN,
+    FrameHeader, FrameRepr, Record, FRAME_HEADER_LEN, HELLO_LEN, MAX_RECORD_BODY, RECORD_PREFIX_LEN,
 };
 use crate::MAX_FRAME_PAYLOAD;
 use alloc::vec;
 use alloc::vec::Vec;
 
-/// Bytes of socket data buffered ahead of parsing (at least one record's plaintext).
-pub(crate) const STAGING_LEN: usize = 128 * 1024;
-/// Ciphertext buffered ahead of opening: two whole records.
-const SEALED_IN_LEN: usize = 2 * (RECORD_PREFIX_LEN + MAX_RECORD_BODY);
+/// Bytes of socket data buffered ahead of parsing: on a secure link, room
+/// for several records, so that the partial record left at the end of a
+/// read, moved to the front before the next, is a small share of the bytes.
+pub(crate) const STAGING_LEN: usize = 256 * 1024;
+/// A secure link reads only with room for at least one whole record.
+const RECORD_ROOM: usize = RECORD_PREFIX_LEN + MAX_RECORD_BODY;
 /// Payloads at least this long are read straight into their destination.
 const DIRECT_READ_MIN: usize = 16 * 1024;
 /// Bytes of a payload nobody will keep (beyond a receive's buffer) read at once.
@@ -122,7 +125,8 @@ pub(crate) struct Receive {
     /// Payload length of the frame being received, to undo a partial frame.
     frame_len: usize,
     inbound: Option<Inbound>,
-    sealed: Vec<u8>,
+    /// Records not yet opened, in `staging[sealed_start..sealed_end]`
+    /// (secure links only; `end <= sealed_start`).
     sealed_start: usize,
     sealed_end: usize,
     /// A failure found behind records still to be delivered.
@@ -140,7 +144,6 @@ impl Receive {
             next_seq: 0,
             frame_len: 0,
             inbound: None,
-            sealed: Vec::new(),
             sealed_start: 0,
             sealed_end: 0,
             failure: None,
@@ -155,13 +158,15 @@ impl Receive {
         }
         self.start = 0;
         self.end = 0;
+        self.sealed_start = 0;
+        self.sealed_end = 0;
         self.phase = phase;
     }
 
     /// The connection is gone: records not yet opened go with it.
     pub fn detach(&mut self) {
-        self.sealed_start = 0;
-        self.sealed_end = 0;
+        self.sealed_start = self.end;
+        self.sealed_end = self.end;
         self.failure = None;
     }
 
@@ -170,17 +175,11 @@ impl Receive {
     }
 
     /// Switches to the secure channel: raw bytes that arrived behind the
-    /// last handshake message are records and move to the sealed input.
+    /// last handshake message are records, to be opened where they are.
     pub fn start_channel(&mut self) {
-        if self.sealed.is_empty() {
-            self.sealed = vec![0; SEALED_IN_LEN];
-        }
-        let leftover = self.end - self.start;
-        self.sealed[..leftover].copy_from_slice(&self.staging[self.start..self.end]);
-        self.sealed_start = 0;
-        self.sealed_end = leftover;
-        self.start = 0;
-        self.end = 0;
+        self.sealed_start = self.start;
+        self.sealed_end = self.end;
+        self.end = self.start;
         self.phase = RxPhase::Header;
     }
 
@@ -384,10 +383,10 @@ impl Receive {
         deliver: &mut impl Deliver,
         stats: &mut LinkStats,
     ) -> Result<Read, LinkError> {
-        self.compact();
         if let Some(channel) = channel {
             return self.read_sealed(socket, channel, stats);
         }
+        self.compact();
         let direct = match (self.phase, self.inbound) {
             (RxPhase::Payload { frame_left }, Some(inbound))
                 if frame_left >= DIRECT_READ_MIN && self.start == self.end =>
@@ -444,7 +443,8 @@ impl Receive {
         Ok(Read::Moved)
     }
 
-    /// Reads ciphertext and opens every complete record into the staging buffer.
+    /// Reads records behind those not yet opened, and opens every
+    /// complete one.
     fn read_sealed<S: Socket>(
         &mut self,
         socket: &mut S,
@@ -455,14 +455,16 @@ impl Receive {
             return Err(failure);
         }
         let mut moved = self.open_records(channel)?;
-        let room = self.sealed.len() - self.sealed_end;
-        if self.sealed_start > 0 && room < RECORD_PREFIX_LEN + MAX_RECORD_BODY {
-            self.sealed
-                .copy_within(self.sealed_start..self.sealed_end, 0);
-            self.sealed_end -= self.sealed_start;
-            self.sealed_start = 0;
+        self.compact_sealed();
+        if self.sealed_end == self.staging.len() {
+            // Only a parser that stopped short leaves this little room.
+            return Ok(if moved > 0 {
+                Read::Moved
+            } else {
+                Read::Nothing
+            });
         }
-        match socket.read_vectored(&mut [&mut self.sealed[self.sealed_end..]]) {
+        match socket.read_vectored(&mut [&mut self.staging[self.sealed_end..]]) {
             Ok(0) => return Ok(Read::End),
             Ok(n) => {
                 self.sealed_end += n;
@@ -479,44 +481,69 @@ impl Receive {
         })
     }
 
-    /// Opens the complete records at the front of the sealed input, while
-    /// the staging buffer has room for their plaintext.
+    /// Moves the plaintext not yet parsed and the records not yet opened to
+    /// the front, closing the gap between them, when less than a record's
+    /// room is left behind them.
+    fn compact_sealed(&mut self) {
+        if self.staging.len() - self.sealed_end >= RECORD_ROOM {
+            return;
+        }
+        let plain = self.end - self.start;
+        let sealed = self.sealed_end - self.sealed_start;
+        self.staging.copy_within(self.start..self.end, 0);
+        self.staging
+            .copy_within(self.sealed_start..self.sealed_end, plain);
+        self.start = 0;
+        self.end = plain;
+        self.sealed_start = plain;
+        self.sealed_end = plain + sealed;
+    }
+
+    /// Opens the complete records at the front of those not yet opened,
+    /// each where it lies, its plaintext landing behind the staged bytes.
     fn open_records(&mut self, channel: &mut Channel) -> Result<usize, LinkError> {
         let mut opened = 0;
         while self.failure.is_none() {
-            let sealed = &self.sealed[self.sealed_start..self.sealed_end];
+            let sealed = &self.staging[self.sealed_start..self.sealed_end];
             let Ok(record) = Record::new_checked(sealed) else {
                 break;
             };
             if record.body().is_none() {
                 break;
             }
-            let len = RecordRepr::parse(&record).body_len;
-            let body_at = self.sealed_start + RECORD_PREFIX_LEN;
-            self.compact();
-            if self.staging.len() - self.end < len.saturating_sub(TAG_LEN) {
-                break;
-            }
-            let body = &self.sealed[body_at..body_at + len];
-            let n = match channel.open(body, &mut self.staging[self.end..]) {
+            let record_end = self.sealed_start + record.total_len();
+            let body_at = self.sealed_start + RECORD_PREFIX_LEN - self.end;
+            let in_out = &mut self.staging[self.end..record_end];
+            let n = match channel.open_within(in_out, body_at) {
                 Ok(n) => n,
                 // Records opened before this one are genuine: let the parser
                 // deliver them, and fail the link on the next read.
-                Err(_) if opened > 0 => {
-                    self.failure = Some(SecurityError::RecordRejected.into());
+                Err(e) if opened > 0 => {
+                    self.failure = Some(open_failure(e));
                     break;
                 }
-                Err(_) => return Err(SecurityError::RecordRejected.into()),
+                Err(e) => return Err(open_failure(e)),
             };
             self.end += n;
-            self.sealed_start += RECORD_PREFIX_LEN + len;
+            self.sealed_start = record_end;
             opened += n;
         }
-        if self.sealed_start == self.sealed_end {
+        if self.sealed_start == self.sealed_end && self.start == self.end {
+            self.start = 0;
+            self.end = 0;
             self.sealed_start = 0;
             self.sealed_end = 0;
         }
         Ok(opened)
+    }
+}
+
+/// Why a record would not open: a record too short to hold a tag is as
+/// forged as one whose tag is wrong.
+fn open_failure(e: SecureError) -> LinkError {
+    match e {
+        SecureError::NoncesExhausted => e.into(),
+        _ => SecurityError::RecordRejected.into(),
     }
 }
 

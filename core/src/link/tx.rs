@@ -112,6 +112,7 @@ pub(crate) struct Transmit<Tx> {
     /// kept frames written again after a reconnect on a plaintext one.
     prepared_out: Vec<u8>,
     prepared_out_pos: usize,
+    /// A kept frame being written again, before it is sealed.
     plain_scratch: Vec<u8>,
 }
 
@@ -559,22 +560,19 @@ impl<Tx: AsRef<[u8]>> Transmit<Tx> {
                 if !lent && !take_room(&mut room, item, &repr) {
                     break 'items;
                 }
-                if !make_frame(
-                    item,
-                    frame,
-                    item_seq + frame,
-                    self.frame_payload,
-                    &mut self.plain_scratch,
-                ) {
+                let Some((header, payload)) = frame_parts(item, frame, &repr, self.frame_payload)
+                else {
+                    break 'items;
+                };
+                // Written once, straight into the record, and sealed there.
+                let sealed = channel.seal_with(&mut self.prepared_out, |out| {
+                    out.extend_from_slice(&header);
+                    out.extend_from_slice(payload);
+                });
+                if sealed.is_err() {
                     break 'items;
                 }
-                if channel
-                    .seal(&self.plain_scratch, &mut self.prepared_out)
-                    .is_err()
-                {
-                    break 'items;
-                }
-                consumed += self.plain_scratch.len();
+                consumed += FRAME_HEADER_LEN + payload.len();
                 if self.prepared_out.len() >= SEAL_BATCH {
                     break 'items;
                 }
@@ -838,6 +836,19 @@ fn frame_payload_of<'a, Tx: AsRef<[u8]>>(
     }
 }
 
+/// Frame `frame` of `item`, whose header is `repr`: its header's bytes and
+/// its payload; `None` if the header cannot be written.
+fn frame_parts<'a, Tx: AsRef<[u8]>>(
+    item: &'a OutItem<Tx>,
+    frame: u64,
+    repr: &FrameRepr,
+    frame_payload: usize,
+) -> Option<([u8; FRAME_HEADER_LEN], &'a [u8])> {
+    let mut header = [0u8; FRAME_HEADER_LEN];
+    repr.emit(&mut header).ok()?;
+    Some((header, frame_payload_of(item, repr, frame, frame_payload)))
+}
+
 /// Writes frame `frame` of `item`, numbered `seq`, header and payload, into
 /// `out` (cleared first); false if its header cannot be written.
 fn make_frame<Tx: AsRef<[u8]>>(
@@ -848,13 +859,12 @@ fn make_frame<Tx: AsRef<[u8]>>(
     out: &mut Vec<u8>,
 ) -> bool {
     let repr = frame_header(item, frame, seq, frame_payload);
-    let mut header = [0u8; FRAME_HEADER_LEN];
-    if repr.emit(&mut header).is_err() {
+    let Some((header, payload)) = frame_parts(item, frame, &repr, frame_payload) else {
         return false;
-    }
+    };
     out.clear();
     out.extend_from_slice(&header);
-    out.extend_from_slice(frame_payload_of(item, &repr, frame, frame_payload));
+    out.extend_from_slice(payload);
     true
 }
 

@@ -5,19 +5,22 @@
 //! configuration, so both ends can authenticate each other in one round
 //! trip, before any application byte moves, and no identity needs hiding
 //! (ranks are public). The prologue binds both hellos, so the session id,
-//! both ranks and the capabilities are authenticated too. Transport
-//! nonces are Noise's per-direction counters: a record that is altered,
-//! replayed, reordered or dropped fails authentication and ends the link.
-//! See `docs/security.md`.
+//! both ranks and the capabilities are authenticated too. Records are
+//! Noise transport messages, sealed in place by [`cipher`] under the
+//! handshake's split keys with per-direction counters as nonces: a record
+//! that is altered, replayed, reordered or dropped fails authentication and
+//! ends the link. See `docs/security.md`.
+
+pub mod cipher;
 
 use crate::error::{HandshakeFailure, LinkError, SecurityError};
 use crate::rank::{Rank, PARTIES};
 use crate::wire::{RecordRepr, MAX_RECORD_BODY, RECORD_PREFIX_LEN};
 use alloc::boxed::Box;
+pub use cipher::{CipherProvider, RecordCipher};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
-pub use snow::params::CipherChoice;
-use snow::params::{DHChoice, HashChoice};
+use snow::params::{CipherChoice, DHChoice, HashChoice};
 use snow::resolvers::{CryptoResolver, DefaultResolver};
 use zeroize::Zeroize;
 
@@ -57,10 +60,6 @@ impl Aead {
         }
     }
 }
-
-/// A platform's own implementation of the record ciphers (e.g. assembly
-/// AES-GCM on a hosted system); `None` from it falls back to the portable one.
-pub type CipherProvider = fn(&CipherChoice) -> Option<Box<dyn snow::types::Cipher>>;
 
 /// A party's keys and the keys it expects of the others.
 #[derive(Clone)]
@@ -108,7 +107,6 @@ pub fn public_key(private_key: &[u8; KEY_LEN]) -> [u8; KEY_LEN] {
 /// instead of an operating-system call (there is none in a kernel).
 struct SeededResolver {
     seed: [u8; 32],
-    ciphers: Option<CipherProvider>,
 }
 
 struct SeededRandom(ChaCha20Rng);
@@ -130,10 +128,9 @@ impl CryptoResolver for SeededResolver {
     fn resolve_hash(&self, choice: &HashChoice) -> Option<Box<dyn snow::types::Hash>> {
         DefaultResolver.resolve_hash(choice)
     }
+    /// The handshake's own few encryptions; the records use [`cipher`].
     fn resolve_cipher(&self, choice: &CipherChoice) -> Option<Box<dyn snow::types::Cipher>> {
-        self.ciphers
-            .and_then(|provide| provide(choice))
-            .or_else(|| DefaultResolver.resolve_cipher(choice))
+        DefaultResolver.resolve_cipher(choice)
     }
 }
 
@@ -146,6 +143,8 @@ pub enum SecureError {
     RecordRejected,
     /// A length outside what a record can be.
     BadLength,
+    /// A direction has used every record number Noise allows under one key.
+    NoncesExhausted,
 }
 
 /// snow's reason for a failed handshake, in ternion's terms.
@@ -165,6 +164,7 @@ impl From<SecureError> for LinkError {
         match e {
             SecureError::Handshake(reason) => reason.into(),
             SecureError::RecordRejected => LinkError::Security(SecurityError::RecordRejected),
+            SecureError::NoncesExhausted => LinkError::Security(SecurityError::NoncesExhausted),
             // Only a handshake message can come in with a bad length.
             SecureError::BadLength => HandshakeFailure::BadMessage.into(),
         }
@@ -174,11 +174,17 @@ impl From<SecureError> for LinkError {
 /// One link's handshake in progress.
 pub struct Handshake {
     state: snow::HandshakeState,
+    aead: Aead,
+    ciphers: Option<CipherProvider>,
 }
 
-/// One link's established channel.
+/// One link's established channel: a record cipher and a record counter
+/// for each direction.
 pub struct Channel {
-    transport: snow::TransportState,
+    sealer: Box<dyn RecordCipher>,
+    opener: Box<dyn RecordCipher>,
+    sealed: u64,
+    opened: u64,
 }
 
 impl core::fmt::Debug for Handshake {
@@ -220,10 +226,7 @@ impl Handshake {
         for (b, n) in seed.iter_mut().zip(nonce.to_le_bytes()) {
             *b ^= n;
         }
-        let resolver = SeededResolver {
-            seed,
-            ciphers: config.ciphers,
-        };
+        let resolver = SeededResolver { seed };
         let builder = snow::Builder::with_resolver(params, Box::new(resolver))
             .local_private_key(&config.private_key)
             .and_then(|b| b.remote_public_key(&config.public_keys[peer.index()]))
@@ -236,7 +239,11 @@ impl Handshake {
             builder.build_responder()
         };
         state
-            .map(|state| Handshake { state })
+            .map(|state| Handshake {
+                state,
+                aead: config.aead,
+                ciphers: config.ciphers,
+            })
             .map_err(handshake_failure)
     }
 
@@ -270,47 +277,111 @@ impl Handshake {
         self.state.is_handshake_finished()
     }
 
-    /// Switches to transport mode.
-    pub fn into_channel(self) -> Result<Channel, SecureError> {
-        self.state
-            .into_transport_mode()
-            .map(|transport| Channel { transport })
-            .map_err(handshake_failure)
+    /// Switches to the records, keyed from the handshake's split: the
+    /// initiator seals with the first key and opens with the second.
+    pub fn into_channel(mut self) -> Result<Channel, SecureError> {
+        if !self.state.is_handshake_finished() {
+            return Err(SecureError::Handshake(HandshakeFailure::OutOfOrder));
+        }
+        let (mut first, mut second) = self.state.dangerously_get_raw_split();
+        let (seal_key, open_key) = if self.state.is_initiator() {
+            (&first, &second)
+        } else {
+            (&second, &first)
+        };
+        let channel = Channel {
+            sealer: cipher::record_cipher(self.ciphers, self.aead, seal_key),
+            opener: cipher::record_cipher(self.ciphers, self.aead, open_key),
+            sealed: 0,
+            opened: 0,
+        };
+        first.zeroize();
+        second.zeroize();
+        Ok(channel)
     }
 }
 
+/// The next record number of a direction; Noise reserves the last one.
+fn take_nonce(counter: &mut u64) -> Result<u64, SecureError> {
+    if *counter == u64::MAX {
+        return Err(SecureError::NoncesExhausted);
+    }
+    *counter += 1;
+    Ok(*counter - 1)
+}
+
 impl Channel {
-    /// Seals `plaintext` (at most [`MAX_SEALED_FRAME`] bytes) as one
-    /// length-prefixed record appended to `out`.
+    /// Appends one length-prefixed record to `out` whose plaintext (at most
+    /// [`MAX_SEALED_FRAME`] bytes) `write` appends straight into place, to
+    /// be sealed there. On failure `out` is as it was.
+    pub fn seal_with(
+        &mut self,
+        out: &mut alloc::vec::Vec<u8>,
+        write: impl FnOnce(&mut alloc::vec::Vec<u8>),
+    ) -> Result<(), SecureError> {
+        let at = out.len();
+        out.extend_from_slice(&[0; RECORD_PREFIX_LEN]);
+        write(out);
+        let sealed = self.seal_appended(out, at);
+        if sealed.is_err() {
+            out.truncate(at);
+        }
+        sealed
+    }
+
+    /// Seals `plaintext` as one length-prefixed record appended to `out`.
     pub fn seal(
         &mut self,
         plaintext: &[u8],
         out: &mut alloc::vec::Vec<u8>,
     ) -> Result<(), SecureError> {
-        if plaintext.len() > MAX_SEALED_FRAME {
+        self.seal_with(out, |out| out.extend_from_slice(plaintext))
+    }
+
+    fn seal_appended(
+        &mut self,
+        out: &mut alloc::vec::Vec<u8>,
+        at: usize,
+    ) -> Result<(), SecureError> {
+        let body_at = at + RECORD_PREFIX_LEN;
+        let plain_len = out.len() - body_at;
+        if plain_len > MAX_SEALED_FRAME {
             return Err(SecureError::BadLength);
         }
-        let at = out.len();
-        out.resize(at + RECORD_PREFIX_LEN + plaintext.len() + TAG_LEN, 0);
-        let n = self
-            .transport
-            .write_message(plaintext, &mut out[at + RECORD_PREFIX_LEN..])
-            .map_err(|_| SecureError::BadLength)?;
-        RecordRepr { body_len: n }
-            .emit(&mut out[at..])
-            .map_err(|_| SecureError::BadLength)?;
-        out.truncate(at + RECORD_PREFIX_LEN + n);
-        Ok(())
+        let nonce = take_nonce(&mut self.sealed)?;
+        let tag = self
+            .sealer
+            .seal_in_place(nonce, &mut out[body_at..])
+            .ok_or(SecureError::BadLength)?;
+        out.extend_from_slice(&tag);
+        RecordRepr {
+            body_len: plain_len + TAG_LEN,
+        }
+        .emit(&mut out[at..])
+        .map_err(|_| SecureError::BadLength)
+    }
+
+    /// Opens the next record, whose body (ciphertext, then tag) is
+    /// `in_out[body_at..]`, into the front of `in_out`; returns the
+    /// plaintext's length.
+    pub fn open_within(&mut self, in_out: &mut [u8], body_at: usize) -> Result<usize, SecureError> {
+        if in_out.len().saturating_sub(body_at) < TAG_LEN {
+            return Err(SecureError::BadLength);
+        }
+        let nonce = take_nonce(&mut self.opened)?;
+        self.opener
+            .open_within(nonce, in_out, body_at)
+            .ok_or(SecureError::RecordRejected)
     }
 
     /// Opens one record body into `out`, returning the plaintext length.
-    pub fn open(&mut self, record: &[u8], out: &mut [u8]) -> Result<usize, SecureError> {
-        if record.len() < TAG_LEN {
+    #[cfg(test)]
+    pub(crate) fn open(&mut self, record: &[u8], out: &mut [u8]) -> Result<usize, SecureError> {
+        let Some(room) = out.get_mut(..record.len()) else {
             return Err(SecureError::BadLength);
-        }
-        self.transport
-            .read_message(record, out)
-            .map_err(|_| SecureError::RecordRejected)
+        };
+        room.copy_from_slice(record);
+        self.open_within(room, 0)
     }
 }
 
@@ -411,5 +482,70 @@ mod test {
     fn debug_output_hides_keys() {
         let text = alloc::format!("{:?}", config(0, &KEYS));
         assert!(!text.contains("11"));
+    }
+
+    /// Both handshakes of a pair, finished.
+    fn finished_handshakes(aead: Aead) -> (Handshake, Handshake) {
+        let r = |i| Rank::new(i).unwrap();
+        let (mut ca, mut cb) = (config(1, &KEYS), config(0, &KEYS));
+        ca.aead = aead;
+        cb.aead = aead;
+        let mut a = Handshake::new(&ca, r(0), true, b"p", 1).unwrap();
+        let mut b = Handshake::new(&cb, r(1), false, b"p", 2).unwrap();
+        let mut m1 = Vec::new();
+        a.write(&mut m1).unwrap();
+        b.read(&m1[2..]).unwrap();
+        let mut m2 = Vec::new();
+        b.write(&mut m2).unwrap();
+        a.read(&m2[2..]).unwrap();
+        (a, b)
+    }
+
+    /// The records sealed and opened in place are exactly Noise transport
+    /// messages: snow's own transport state, on the other end, reads ours
+    /// and writes what ours opens, in both directions and for both AEADs.
+    #[test]
+    fn records_are_noise_transport_messages() {
+        for aead in [Aead::AesGcm, Aead::ChaChaPoly] {
+            for ours_initiates in [true, false] {
+                let (a, b) = finished_handshakes(aead);
+                let (ours, theirs) = if ours_initiates { (a, b) } else { (b, a) };
+                let mut ours = ours.into_channel().unwrap();
+                let mut theirs = theirs.state.into_transport_mode().unwrap();
+                for round in 0..3u8 {
+                    let message = [round; 300];
+                    let mut record = Vec::new();
+                    ours.seal(&message, &mut record).unwrap();
+                    let mut read = [0u8; 300];
+                    let n = theirs.read_message(&record[2..], &mut read).unwrap();
+                    assert_eq!(&read[..n], &message[..]);
+
+                    let mut written = [0u8; 316];
+                    let n = theirs.write_message(&message, &mut written).unwrap();
+                    let mut opened = [0u8; 316];
+                    let n = ours.open(&written[..n], &mut opened).unwrap();
+                    assert_eq!(&opened[..n], &message[..]);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_record_opens_behind_bytes_already_staged() {
+        let (mut a, mut b) = pair(KEYS, KEYS, b"p").unwrap();
+        let mut staged = b"parsed?".to_vec();
+        a.seal_with(&mut staged, |out| out.extend_from_slice(b"frame"))
+            .unwrap();
+        let n = b.open_within(&mut staged[7..], RECORD_PREFIX_LEN).unwrap();
+        assert_eq!(&staged[..7 + n], b"parsed?frame");
+    }
+
+    #[test]
+    fn the_last_record_number_is_never_used() {
+        let (mut a, _) = pair(KEYS, KEYS, b"p").unwrap();
+        a.sealed = u64::MAX;
+        let mut out = b"kept".to_vec();
+        assert_eq!(a.seal(b"x", &mut out), Err(SecureError::NoncesExhausted));
+        assert_eq!(out, b"kept", "a refused record leaves nothing behind");
     }
 }
