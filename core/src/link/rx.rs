@@ -6,8 +6,8 @@
 //! instead. On a secure link the socket's bytes are records: they arrive in
 //! the staging buffer too, behind the plaintext not yet parsed, and each is
 //! opened where it lies, its plaintext landing right behind that plaintext
-//! (one pass: the AEAD's), so the parser reads a secure link's frames as it
-//! would a plaintext stream.
+//! (with ring, in the AEAD's own pass), so the parser reads a secure link's
+//! frames as it would a plaintext stream.
 
 use crate::error::{LinkError, Misbehaviour, SecurityError};
 use crate::matching::UnexpectedKey;
@@ -454,31 +454,29 @@ impl Receive {
         if let Some(failure) = self.failure.take() {
             return Err(failure);
         }
-        let mut moved = self.open_records(channel)?;
+        // Records that arrived behind the handshake, or behind a bad one,
+        // are parsed before anything more is read: a read's failure or end
+        // of stream must not overtake genuine frames already here.
+        let opened = self.open_records(channel)?;
+        if opened > 0 {
+            return Ok(Read::Moved);
+        }
         self.compact_sealed();
         if self.sealed_end == self.staging.len() {
             // Only a parser that stopped short leaves this little room.
-            return Ok(if moved > 0 {
-                Read::Moved
-            } else {
-                Read::Nothing
-            });
+            return Ok(Read::Nothing);
         }
         match socket.read_vectored(&mut [&mut self.staging[self.sealed_end..]]) {
-            Ok(0) => return Ok(Read::End),
+            Ok(0) => Ok(Read::End),
             Ok(n) => {
                 self.sealed_end += n;
                 stats.bytes_received += n as u64;
-                moved += n + self.open_records(channel)?;
+                self.open_records(channel)?;
+                Ok(Read::Moved)
             }
-            Err(SocketError::WouldBlock) => {}
-            Err(e) => return Err(e.into()),
+            Err(SocketError::WouldBlock) => Ok(Read::Nothing),
+            Err(e) => Err(e.into()),
         }
-        Ok(if moved > 0 {
-            Read::Moved
-        } else {
-            Read::Nothing
-        })
     }
 
     /// Moves the plaintext not yet parsed and the records not yet opened to
@@ -837,6 +835,32 @@ mod test {
         far.inject(tail);
         pump_through(&mut rx, &mut ours, Some(&mut receiving), &mut deliver).unwrap();
         assert_eq!(deliver.messages, [(1, vec![5, 6])]);
+    }
+
+    #[test]
+    fn records_behind_the_handshake_are_delivered_before_a_bad_one_fails_the_link() {
+        let (mut rx, mut ours, mut far) = receiver();
+        let (mut sending, mut receiving) = crate::secure::test_channel_pair();
+        rx.attach(RxPhase::Handshake);
+        let records = seal(
+            &mut sending,
+            &[frame(0, 1, 2, &[5, 6]), frame(1, 2, 1, &[7])],
+        );
+        // The first record came in the same read as the last handshake message.
+        rx.staging[..records[0].len()].copy_from_slice(&records[0]);
+        rx.end = records[0].len();
+        rx.start_channel();
+        let mut bad = records[1].clone();
+        let last = bad.len() - 1;
+        bad[last] ^= 1;
+        far.inject(&bad);
+        let mut deliver = Collect::default();
+        let result = pump_through(&mut rx, &mut ours, Some(&mut receiving), &mut deliver);
+        assert_eq!(deliver.messages, [(1, vec![5, 6])]);
+        assert_eq!(
+            result.unwrap_err(),
+            LinkError::Security(SecurityError::RecordRejected)
+        );
     }
 
     #[test]
