@@ -4,11 +4,12 @@
 //! or reset its connection. Every run is a function of its seed.
 #![cfg(feature = "sim")]
 
+mod common;
+
 use std::collections::VecDeque;
 use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
-use ternion_core::secure::{public_key, Aead, SecureConfig};
 use ternion_core::sim::{
     address_of, Impairments, Medium, MediumStats, RunError, SimConfig, SimRng, SimWorld,
 };
@@ -510,17 +511,9 @@ fn ring_jobs_survive_connection_resets() {
     }
 }
 
-/// Secure links: each party's key and everyone's public keys.
 fn secure_and_patient(config: &mut EndpointConfig) {
-    const PRIVATE_KEYS: [[u8; 32]; 3] = [[11; 32], [22; 32], [33; 32]];
     patient(config);
-    config.secure = Some(SecureConfig {
-        private_key: PRIVATE_KEYS[config.rank.index()],
-        public_keys: PRIVATE_KEYS.map(|k| public_key(&k)),
-        aead: Aead::AesGcm,
-        seed: [config.rank.index() as u8 + 7; 32],
-        ciphers: None,
-    });
+    common::secure(config);
 }
 
 #[test]
@@ -529,18 +522,14 @@ fn secure_ring_jobs_survive_a_hostile_network_and_resets() {
     // are opened in place behind the staged bytes, and are sealed anew
     // under fresh keys after each resumed connection.
     for seed in 1..=2 {
-        let mut scheduled = false;
-        let resets = move |world: &mut World, rounds_done: u64| {
-            if scheduled || rounds_done < 10 {
-                return;
-            }
-            scheduled = true;
-            let now = world.now();
-            world.reset_connections_at(r(0), r(1), now);
-            world.reset_connections_at(r(1), r(2), now + Duration::from_millis(300));
-        };
-        let report = run_job(hostile(), ring(seed, 30), secure_and_patient, resets).unwrap();
-        assert_eq!(report.delivered, 150);
+        let report = run_job(
+            hostile(),
+            ring(seed, 150),
+            secure_and_patient,
+            three_resets(seed),
+        )
+        .unwrap();
+        assert_eq!(report.delivered, 750, "seed {seed}");
     }
 }
 
