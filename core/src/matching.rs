@@ -75,15 +75,52 @@ pub(crate) struct Unexpected {
     pub source: Rank,
     pub tag: u32,
     pub len: u64,
-    pub data: Vec<u8>,
     /// A receive posted while the message was still arriving.
     pub claimed_by: Option<RequestId>,
+    /// The message's bytes so far are `buf[..filled]`. The rest of `buf` is
+    /// initialised memory, written over as bytes arrive: a buffer grows (and
+    /// is zeroed) once, not before every read into it, and a recycled one
+    /// is never zeroed again.
+    buf: Vec<u8>,
+    filled: usize,
 }
 
 impl Unexpected {
     /// Is every byte of the message here?
     pub fn is_complete(&self) -> bool {
-        self.data.len() as u64 == self.len
+        self.filled as u64 == self.len
+    }
+
+    /// The message's bytes that have arrived.
+    pub fn bytes(&self) -> &[u8] {
+        &self.buf[..self.filled]
+    }
+
+    /// Room for `max` bytes from offset `at`, for a read straight into it.
+    pub fn room_at(&mut self, at: usize, max: usize) -> &mut [u8] {
+        let end = at.saturating_add(max);
+        if self.buf.len() < end {
+            self.buf.resize(end, 0);
+        }
+        &mut self.buf[at..end]
+    }
+
+    /// The message's bytes end at `len` for now (after a read into
+    /// [`Unexpected::room_at`], or when a frame's start is taken back).
+    pub fn set_filled(&mut self, len: usize) {
+        self.filled = len.min(self.buf.len());
+    }
+
+    /// Appends bytes that came through the link's staging buffer.
+    pub fn append(&mut self, src: &[u8]) {
+        let at = self.filled;
+        self.room_at(at, src.len()).copy_from_slice(src);
+        self.filled += src.len();
+    }
+
+    /// The buffer, for [`Matcher::recycle`].
+    pub fn into_buffer(self) -> Vec<u8> {
+        self.buf
     }
 }
 
@@ -151,11 +188,15 @@ impl Matcher {
 
     /// Keeps a freed unexpected buffer for reuse, if it is the largest seen
     /// (up to a bound).
-    pub fn recycle(&mut self, mut data: Vec<u8>) {
-        if data.capacity() > self.spare.capacity() && data.capacity() <= MAX_SPARE {
-            data.clear();
-            self.spare = data;
+    pub fn recycle(&mut self, buf: Vec<u8>) {
+        if buf.capacity() > self.spare.capacity() && buf.capacity() <= MAX_SPARE {
+            self.spare = buf;
         }
+    }
+
+    /// Is a receive posted that would take a message from `peer`?
+    pub fn receives_from(&self, peer: Rank) -> bool {
+        self.posted.iter().any(|p| p.source.accepts(peer))
     }
 
     /// Posts a receive: matches it against the unexpected queue or queues it.
@@ -205,12 +246,13 @@ impl Matcher {
         let up_front = usize::try_from(len)
             .map_err(|_| QueueFull)?
             .min(MAX_UP_FRONT_RESERVATION);
-        let mut data = if self.spare.capacity() >= up_front {
+        let mut buf = if self.spare.capacity() >= up_front {
             core::mem::take(&mut self.spare)
         } else {
             Vec::new()
         };
-        data.try_reserve_exact(up_front).map_err(|_| QueueFull)?;
+        buf.try_reserve_exact(up_front.saturating_sub(buf.len()))
+            .map_err(|_| QueueFull)?;
         self.unexpected_bytes = bytes;
         let key = UnexpectedKey(self.next_key);
         self.next_key += 1;
@@ -219,8 +261,9 @@ impl Matcher {
             source: from,
             tag,
             len,
-            data,
             claimed_by: None,
+            buf,
+            filled: 0,
         });
         Ok(ArrivalOutcome::Unexpected(key))
     }
@@ -246,7 +289,7 @@ impl Matcher {
         let msg = self.unexpected.remove(i)?;
         self.unexpected_bytes -= msg.len;
         let claimed = msg.claimed_by;
-        self.recycle(msg.data);
+        self.recycle(msg.into_buffer());
         claimed
     }
 
@@ -337,10 +380,7 @@ mod test {
             panic!()
         };
         assert_eq!(msg.len, 0);
-        m.unexpected_mut(first)
-            .unwrap()
-            .data
-            .extend_from_slice(&[1, 2]);
+        m.unexpected_mut(first).unwrap().append(&[1, 2]);
         let done = m.take_claimed(first).unwrap();
         assert_eq!(done.claimed_by, Some(id[0]));
         assert_eq!(m.unexpected_len(), 0);
@@ -367,7 +407,7 @@ mod test {
         };
         let arriving = m.unexpected_mut(key).unwrap();
         assert_eq!(arriving.len, announced);
-        assert!(arriving.data.capacity() <= MAX_UP_FRONT_RESERVATION);
+        assert!(arriving.buf.capacity() <= MAX_UP_FRONT_RESERVATION);
         assert_eq!(
             m.arrive(r(2), 3, (2 << 30) + 1).err(),
             Some(QueueFull),
@@ -389,20 +429,20 @@ mod test {
         // its staging buffer, and reading straight into room it makes.
         for (i, piece) in message.chunks(200_003).enumerate() {
             let arriving = m.unexpected_mut(key).unwrap();
-            let at = arriving.data.len();
+            let at = arriving.bytes().len();
             if i % 2 == 0 {
-                arriving.data.extend_from_slice(piece);
+                arriving.append(piece);
             } else {
-                arriving.data.resize(at + piece.len(), 0);
-                arriving.data[at..].copy_from_slice(piece);
+                arriving.room_at(at, piece.len()).copy_from_slice(piece);
+                arriving.set_filled(at + piece.len());
             }
-            let received = arriving.data.len();
-            assert!(arriving.data.capacity() <= 2 * received.max(MAX_UP_FRONT_RESERVATION));
+            let received = arriving.bytes().len();
+            assert!(arriving.buf.capacity() <= 2 * received.max(MAX_UP_FRONT_RESERVATION));
         }
         let PostOutcome::Ready(msg) = m.post(id[0], Source::Rank(r(1)), TagFilter::Tag(3)) else {
             panic!("the whole message is here")
         };
-        assert!(msg.data == message, "the message arrived altered");
+        assert!(msg.bytes() == message, "the message arrived altered");
     }
 
     #[test]

@@ -126,6 +126,87 @@ fn a_receive_posted_mid_arrival_gets_the_message() {
     assert_eq!(t.recv_bytes(0, id).0, data);
 }
 
+/// A 1 MiB message with a recognisable pattern.
+fn large_message() -> Vec<u8> {
+    (0..1u32 << 20).map(|i| (i % 251) as u8).collect()
+}
+
+/// Sends `data` from rank 1 to rank 0 with tag 4 before rank 0 posts a
+/// receive, and steps for `wait` of simulated time; returns the bytes rank
+/// 0 has read from the link meanwhile.
+fn send_ahead_of_the_receive(t: &mut Trio, data: &[u8], wait: Duration) -> u64 {
+    let before = t.ep(0).stats(r(1)).bytes_received;
+    t.ep(1).isend(r(0), 4, data.to_vec()).unwrap();
+    let start = t.now;
+    t.run_until(|t| t.now >= start + wait);
+    t.ep(0).stats(r(1)).bytes_received - before
+}
+
+#[test]
+fn a_large_message_waits_in_the_socket_for_its_receive() {
+    for secured in [false, true] {
+        let mut t = Trio::with_config(1 << 16, |c| {
+            if secured {
+                secure(c);
+            }
+        });
+        t.run_until(|t| (0..3).all(|i| t.ep(i).is_established()));
+        let data = large_message();
+        let read = send_ahead_of_the_receive(&mut t, &data, Duration::from_millis(1));
+        // Without the hold, rank 0 would read it all into its unexpected queue
+        // at once; instead it stopped at the message's first frame.
+        assert!(
+            read < 1 << 18,
+            "rank 0 read {read} bytes of a message nobody receives"
+        );
+        let id = t
+            .ep(0)
+            .irecv(Source::Rank(r(1)), TagFilter::Tag(4), vec![0; 1 << 20])
+            .unwrap();
+        assert_eq!(t.recv_bytes(0, id).0, data, "secure: {secured}");
+    }
+}
+
+#[test]
+fn a_held_message_goes_to_the_unexpected_queue_when_its_receive_is_late() {
+    let mut t = Trio::established();
+    let data = large_message();
+    let read = send_ahead_of_the_receive(&mut t, &data, Duration::from_millis(50));
+    assert!(
+        read > 1 << 20,
+        "the whole message arrived ({read} bytes read)"
+    );
+    let id = t
+        .ep(0)
+        .irecv(Source::Rank(r(1)), TagFilter::Tag(4), vec![0; 1 << 20])
+        .unwrap();
+    assert_eq!(t.recv_bytes(0, id).0, data);
+}
+
+#[test]
+fn a_receive_for_another_message_from_the_sender_is_not_held_up() {
+    let mut t = Trio::established();
+    let small = t
+        .ep(0)
+        .irecv(Source::Rank(r(1)), TagFilter::Tag(5), vec![0; 3])
+        .unwrap();
+    let data = large_message();
+    t.ep(1).isend(r(0), 4, data.clone()).unwrap();
+    t.ep(1).isend(r(0), 5, vec![7; 3]).unwrap();
+    let start = t.now;
+    assert_eq!(t.recv_bytes(0, small).0, vec![7; 3]);
+    assert!(
+        t.now - start < Duration::from_millis(1),
+        "the message behind the large one waited {:?}",
+        t.now - start
+    );
+    let id = t
+        .ep(0)
+        .irecv(Source::Rank(r(1)), TagFilter::Tag(4), vec![0; 1 << 20])
+        .unwrap();
+    assert_eq!(t.recv_bytes(0, id).0, data);
+}
+
 #[test]
 fn zero_length_and_large_messages() {
     let mut t = Trio::with_config(1 << 20, |_| {});

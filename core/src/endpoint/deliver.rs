@@ -55,6 +55,10 @@ impl<A, Tx, Rx: AsMut<[u8]>> Deliver for Context<'_, A, Tx, Rx> {
         }
     }
 
+    fn receives_from(&self, peer: Rank) -> bool {
+        self.matcher.receives_from(peer)
+    }
+
     fn region(&mut self, inbound: &Inbound, max: usize) -> Option<&mut [u8]> {
         let at = inbound.received as usize;
         match inbound.sink {
@@ -63,18 +67,14 @@ impl<A, Tx, Rx: AsMut<[u8]>> Deliver for Context<'_, A, Tx, Rx> {
                 let end = capacity.min(buf.len()).min(at.saturating_add(max));
                 (at < end).then(|| &mut buf[at..end])
             }
-            Sink::Unexpected(key) => {
-                let u = self.matcher.unexpected_mut(key)?;
-                u.data.resize(at + max, 0);
-                Some(&mut u.data[at..])
-            }
+            Sink::Unexpected(key) => Some(self.matcher.unexpected_mut(key)?.room_at(at, max)),
         }
     }
 
     fn truncate(&mut self, sink: Sink, len: usize) {
         if let Sink::Unexpected(key) = sink {
             if let Some(u) = self.matcher.unexpected_mut(key) {
-                u.data.truncate(len);
+                u.set_filled(len);
             }
         }
     }
@@ -93,7 +93,7 @@ impl<A, Tx, Rx: AsMut<[u8]>> Deliver for Context<'_, A, Tx, Rx> {
             }
             Sink::Unexpected(key) => {
                 if let Some(u) = self.matcher.unexpected_mut(key) {
-                    u.data.extend_from_slice(src);
+                    u.append(src);
                 }
             }
         }
@@ -138,8 +138,8 @@ pub(super) fn deliver_unexpected<Tx, Rx: AsMut<[u8]>>(
         return;
     };
     let buf = recv.buf.as_mut();
-    let n = buf.len().min(msg.data.len());
-    buf[..n].copy_from_slice(&msg.data[..n]);
+    let n = buf.len().min(msg.bytes().len());
+    buf[..n].copy_from_slice(&msg.bytes()[..n]);
     let result = if msg.len > buf.len() as u64 {
         Err(Error::Truncated {
             message_len: msg.len,
@@ -153,7 +153,7 @@ pub(super) fn deliver_unexpected<Tx, Rx: AsMut<[u8]>>(
         })
     };
     requests.complete_recv(id, result);
-    matcher.recycle(msg.data);
+    matcher.recycle(msg.into_buffer());
 }
 
 #[cfg(test)]

@@ -210,7 +210,7 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
                 f(
                     socket,
                     Interest {
-                        read: true,
+                        read: link.wants_read(),
                         write: link.wants_write(),
                     },
                 );
@@ -420,10 +420,10 @@ impl<S: Socket, Tx: AsRef<[u8]>, Rx: AsMut<[u8]>> Endpoint<S, Tx, Rx> {
             return;
         };
         let buf = recv.buf.as_mut();
-        let n = buf.len().min(msg.data.len());
-        buf[..n].copy_from_slice(&msg.data[..n]);
+        let n = buf.len().min(msg.bytes().len());
+        buf[..n].copy_from_slice(&msg.bytes()[..n]);
         link.redirect(key, id, buf.len());
-        self.matcher.recycle(msg.data);
+        self.matcher.recycle(msg.into_buffer());
     }
 
     /// Fails posted receives that no live link can satisfy any more.

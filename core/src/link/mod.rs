@@ -136,6 +136,8 @@ pub(crate) struct Link<S, Tx> {
     last_heard: Instant,
     /// When bytes last went out, for the heartbeat interval.
     last_sent: Instant,
+    /// Since when the receive side has held a large message for its receive.
+    held_since: Option<Instant>,
     /// Why the peer last refused our connection during set-up, if it did.
     setup_refused: Option<LinkError>,
     /// Where the peer's hello on the current connection asks us to resume.
@@ -176,6 +178,7 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
             handshake_deadline: None,
             last_heard: now,
             last_sent: now,
+            held_since: None,
             setup_refused: None,
             peer_resume_seq: None,
             ever_established: false,
@@ -205,6 +208,12 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
     /// Bytes are waiting to be written.
     pub fn wants_write(&self) -> bool {
         !self.tx.is_idle()
+    }
+
+    /// Bytes that arrive can be read: not while a message waits in the
+    /// socket for its receive (posting one, or the hold's end, moves it on).
+    pub fn wants_read(&self) -> bool {
+        !self.rx.holding()
     }
 
     /// True unless the link has ended (closed or failed).
@@ -332,7 +341,13 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
         if self.socket.is_none() {
             return false;
         }
-        match self.receive(ctx) {
+        self.rx.set_may_hold(self.may_hold(now));
+        let received = self.receive(ctx);
+        self.held_since = match self.rx.holding() {
+            true => self.held_since.or(Some(now)),
+            false => None,
+        };
+        match received {
             Ok(progressed) => {
                 if progressed {
                     self.last_heard = now;
@@ -428,7 +443,7 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
         &mut self,
         ctx: &mut Context<'_, S::Addr, Tx, Rx>,
     ) -> Result<(), Stop> {
-        while let Some(parsed) = self.rx.next(ctx)? {
+        while let Some(parsed) = self.rx.next(self.peer, ctx)? {
             match parsed {
                 Parsed::Hello(bytes) => self.on_hello(&bytes, ctx)?,
                 Parsed::Handshake(message) => self.on_handshake_message(&message, ctx)?,

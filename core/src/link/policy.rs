@@ -16,6 +16,7 @@
 //! | both closes passed and acknowledged, then 3 quiet intervals | the link is closed |
 //! | nothing sent for a heartbeat interval | send a heartbeat (an acknowledgement) |
 //! | any other error | fail the link with it (a break after the peer's close is a close) |
+//! | a message of 64 KiB or more arrives before any receive from its sender is posted | leave it in the socket until one is, for up to 2 ms; then into the unexpected queue |
 
 use super::{Link, LinkState, Stop};
 use crate::config::EndpointConfig;
@@ -32,6 +33,13 @@ const DIAL_BACKOFF_MAX_US: u64 = 250_000;
 /// side replaces a connection that may be dead without either kernel having
 /// noticed (a cut cable, a lost route): two heartbeats missed, and a third due.
 const STALLED_HEARTBEATS: u32 = 3;
+
+/// How long a large message may wait in the socket for its receive (see
+/// [`Receive::set_may_hold`](super::rx::Receive::set_may_hold)): long
+/// enough for a party that is finishing a round to post its next receive,
+/// short enough that frames behind the message, and programs that send
+/// before they receive, barely notice.
+const HOLD_FOR_RECEIVE: Duration = Duration::from_millis(2);
 
 /// A reconnection tries again soon: a connection attempt begun while the
 /// route was down may not see it come back for seconds (TCP's own retries
@@ -65,6 +73,16 @@ const HANDSHAKE_TIMEOUT: Stop =
     Stop::Failed(LinkError::Transport(TransportError::HandshakeTimeout));
 
 impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
+    /// May the receive side keep holding a large message for its receive?
+    pub(super) fn may_hold(&self, now: Instant) -> bool {
+        self.held_since.is_none_or(|t| now < t + HOLD_FOR_RECEIVE)
+    }
+
+    /// When a message held for its receive goes to the unexpected queue.
+    fn hold_ends(&self) -> Option<Instant> {
+        self.held_since.map(|t| t + HOLD_FOR_RECEIVE)
+    }
+
     /// When the link's timers next need [`Link::on_timer`] and
     /// [`Link::keep_alive`], and whether it still awaits its first
     /// connection (bounded by the endpoint's connect deadline).
@@ -93,6 +111,7 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
                 at = earliest(at, Some(self.last_heard + interval * STALLED_HEARTBEATS));
             }
             at = earliest(at, silent_at);
+            at = earliest(at, self.hold_ends());
         }
         (at, false)
     }

@@ -17,7 +17,8 @@ use crate::secure::{Channel, SecureError};
 use crate::socket::{Socket, SocketError};
 use crate::stats::LinkStats;
 use crate::wire::{
-    FrameHeader, FrameRepr, Record, FRAME_HEADER_LEN, HELLO_LEN, MAX_RECORD_BODY, RECORD_PREFIX_LEN,
+    FrameHeader, FrameKind, FrameRepr, Record, FRAME_HEADER_LEN, HELLO_LEN, MAX_RECORD_BODY,
+    RECORD_PREFIX_LEN,
 };
 use crate::MAX_FRAME_PAYLOAD;
 use alloc::vec;
@@ -33,6 +34,9 @@ const RECORD_ROOM: usize = RECORD_PREFIX_LEN + MAX_RECORD_BODY;
 const DIRECT_READ_MIN: usize = 16 * 1024;
 /// Bytes of a payload nobody will keep (beyond a receive's buffer) read at once.
 const DISCARD_LEN: usize = 4096;
+/// Messages at least this long wait in the socket for their receive (see
+/// [`Receive::set_may_hold`]); a shorter one costs little to copy.
+pub(crate) const HOLD_MIN: u64 = 64 * 1024;
 
 /// The message currently arriving on a link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,6 +74,8 @@ pub(crate) trait Deliver {
     /// A message from `peer` begins: where its bytes go. `None` when the
     /// unexpected queue has no room for it.
     fn begin(&mut self, peer: Rank, tag: u32, len: u64) -> Option<Sink>;
+    /// Would a posted receive take a message from `peer` now?
+    fn receives_from(&self, peer: Rank) -> bool;
     /// Memory for up to `max` more bytes of `inbound`, for a read straight
     /// from the socket; `None` if they are to be dropped (a receive's
     /// buffer is full).
@@ -132,6 +138,11 @@ pub(crate) struct Receive {
     /// A failure found behind records still to be delivered.
     failure: Option<LinkError>,
     discard: Vec<u8>,
+    /// The parser may stop at a large message nobody receives yet.
+    may_hold: bool,
+    /// It has: that message's first header is the next staged unit, and
+    /// nothing more is read until it goes on.
+    holding: bool,
 }
 
 impl Receive {
@@ -148,6 +159,8 @@ impl Receive {
             sealed_end: 0,
             failure: None,
             discard: Vec::new(),
+            may_hold: true,
+            holding: false,
         }
     }
 
@@ -161,6 +174,7 @@ impl Receive {
         self.sealed_start = 0;
         self.sealed_end = 0;
         self.phase = phase;
+        self.holding = false;
     }
 
     /// The connection is gone: records not yet opened go with it.
@@ -181,6 +195,23 @@ impl Receive {
         self.sealed_end = self.end;
         self.end = self.start;
         self.phase = RxPhase::Header;
+    }
+
+    /// Lets the parser stop at the first frame of a large message (at
+    /// least [`HOLD_MIN`] bytes) from a peer no posted receive takes from,
+    /// leaving the message in the socket: its receive, usually posted soon
+    /// after (the party is finishing a round), then gets it straight from
+    /// the socket instead of through the unexpected queue and one more full
+    /// copy. The link allows it for a short while only, because frames
+    /// behind the message (a smaller message, an acknowledgement) wait too:
+    /// then the message goes to the unexpected queue, as any other would.
+    pub fn set_may_hold(&mut self, may_hold: bool) {
+        self.may_hold = may_hold;
+    }
+
+    /// Is the parser stopped at a message that waits for its receive?
+    pub fn holding(&self) -> bool {
+        self.holding
     }
 
     /// The message arriving now, if one is.
@@ -308,9 +339,24 @@ impl Receive {
         }
     }
 
-    /// Takes the next unit from the staged bytes, delivering payload bytes
-    /// on the way; `None` when more bytes must arrive first.
-    pub fn next(&mut self, deliver: &mut impl Deliver) -> Result<Option<Parsed>, LinkError> {
+    /// Should the message whose first frame header is `repr` wait in the
+    /// socket for its receive?
+    fn waits_for_receive(&self, peer: Rank, repr: &FrameRepr, deliver: &impl Deliver) -> bool {
+        self.may_hold
+            && repr.kind == FrameKind::Data
+            && self.inbound.is_none()
+            && repr.aux >= HOLD_MIN
+            && !deliver.receives_from(peer)
+    }
+
+    /// Takes the next unit from the staged bytes of `peer`'s stream,
+    /// delivering payload bytes on the way; `None` when more bytes must
+    /// arrive first, or while a message waits for its receive.
+    pub fn next(
+        &mut self,
+        peer: Rank,
+        deliver: &mut impl Deliver,
+    ) -> Result<Option<Parsed>, LinkError> {
         loop {
             let staged = self.staged().len();
             match self.phase {
@@ -340,6 +386,10 @@ impl Receive {
                     }
                     let view = FrameHeader::new_checked(self.staged())?;
                     let repr = FrameRepr::parse(&view, MAX_FRAME_PAYLOAD as u32)?;
+                    self.holding = self.waits_for_receive(peer, &repr, deliver);
+                    if self.holding {
+                        return Ok(None);
+                    }
                     self.start += FRAME_HEADER_LEN;
                     return Ok(Some(Parsed::Frame(repr)));
                 }
@@ -383,6 +433,9 @@ impl Receive {
         deliver: &mut impl Deliver,
         stats: &mut LinkStats,
     ) -> Result<Read, LinkError> {
+        if self.holding {
+            return Ok(Read::Nothing);
+        }
         if let Some(channel) = channel {
             return self.read_sealed(socket, channel, stats);
         }
@@ -549,7 +602,6 @@ fn open_failure(e: SecureError) -> LinkError {
 mod test {
     use super::*;
     use crate::testing::MemSocket;
-    use crate::wire::FrameKind;
 
     /// A stand-in for the endpoint: every message goes to one buffer.
     #[derive(Default)]
@@ -557,6 +609,8 @@ mod test {
         messages: Vec<(u32, Vec<u8>)>,
         current: Vec<u8>,
         refuse: bool,
+        /// No receive is posted (so a large message may be held).
+        nobody_receives: bool,
     }
 
     impl Deliver for Collect {
@@ -566,6 +620,9 @@ mod test {
                 id: RequestId::from_bits(1).unwrap(),
                 capacity: len as usize,
             })
+        }
+        fn receives_from(&self, _peer: Rank) -> bool {
+            !self.nobody_receives
         }
         fn region(&mut self, inbound: &Inbound, max: usize) -> Option<&mut [u8]> {
             let at = inbound.received as usize;
@@ -622,7 +679,7 @@ mod test {
         let mut headers = Vec::new();
         let mut stats = LinkStats::default();
         loop {
-            while let Some(parsed) = rx.next(deliver)? {
+            while let Some(parsed) = rx.next(peer(), deliver)? {
                 match parsed {
                     Parsed::Frame(repr) => {
                         rx.number_frame(&repr)?;
@@ -870,11 +927,11 @@ mod test {
         let _ = &mut far;
         rx.staging[..4].copy_from_slice(&[0, 3, 7, 8]);
         rx.end = 4;
-        assert_eq!(rx.next(&mut Collect::default()), Ok(None));
+        assert_eq!(rx.next(peer(), &mut Collect::default()), Ok(None));
         rx.staging[4] = 9;
         rx.end = 5;
         assert_eq!(
-            rx.next(&mut Collect::default()),
+            rx.next(peer(), &mut Collect::default()),
             Ok(Some(Parsed::Handshake(vec![7, 8, 9])))
         );
     }
