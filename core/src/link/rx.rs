@@ -202,7 +202,8 @@ impl Receive {
     /// leaving the message in the socket: its receive, usually posted soon
     /// after (the party is finishing a round), then gets it straight from
     /// the socket instead of through the unexpected queue and one more full
-    /// copy. The link allows it for a short while only, because frames
+    /// copy. The link allows it on plaintext links (see
+    /// `Link::may_hold`), for a short while only, because frames
     /// behind the message (a smaller message, an acknowledgement) wait too:
     /// then the message goes to the unexpected queue, as any other would.
     pub fn set_may_hold(&mut self, may_hold: bool) {
