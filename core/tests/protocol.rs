@@ -142,6 +142,18 @@ fn send_ahead_of_the_receive(t: &mut Trio, data: &[u8], wait: Duration) -> u64 {
     t.ep(0).stats(r(1)).bytes_received - before
 }
 
+/// Receives rank 1's tag-4 message at rank 0; returns it and how long
+/// (simulated) that took from the receive's posting.
+fn receive_large(t: &mut Trio) -> (Vec<u8>, Duration) {
+    let posted = t.now;
+    let id = t
+        .ep(0)
+        .irecv(Source::Rank(r(1)), TagFilter::Tag(4), vec![0; 1 << 20])
+        .unwrap();
+    let got = t.recv_bytes(0, id).0;
+    (got, t.now - posted)
+}
+
 #[test]
 fn a_large_message_waits_in_the_socket_for_its_receive() {
     let mut t = Trio::established();
@@ -153,11 +165,10 @@ fn a_large_message_waits_in_the_socket_for_its_receive() {
         read < 1 << 18,
         "rank 0 read {read} bytes of a message nobody receives"
     );
-    let id = t
-        .ep(0)
-        .irecv(Source::Rank(r(1)), TagFilter::Tag(4), vec![0; 1 << 20])
-        .unwrap();
-    assert_eq!(t.recv_bytes(0, id).0, data);
+    // Posting the receive ends the hold at once, not at its 2 ms limit.
+    let (got, took) = receive_large(&mut t);
+    assert_eq!(got, data);
+    assert!(took < Duration::from_millis(1), "the receive took {took:?}");
 }
 
 #[test]
@@ -181,40 +192,79 @@ fn a_secure_link_opens_a_large_message_ahead_of_its_receive() {
 fn a_held_message_goes_to_the_unexpected_queue_when_its_receive_is_late() {
     let mut t = Trio::established();
     let data = large_message();
-    let read = send_ahead_of_the_receive(&mut t, &data, Duration::from_millis(50));
+    let before = t.ep(0).stats(r(1)).bytes_received;
+    t.ep(1).isend(r(0), 4, data.clone()).unwrap();
+    let start = t.now;
+    t.run_until(|t| t.ep(0).stats(r(1)).bytes_received - before > 1 << 20);
+    let held = t.now - start;
+    // 2 ms, plus the test clock's 1 ms steps.
     assert!(
-        read > 1 << 20,
-        "the whole message arrived ({read} bytes read)"
+        held >= Duration::from_millis(2) && held <= Duration::from_millis(3),
+        "held for {held:?}"
     );
-    let id = t
-        .ep(0)
-        .irecv(Source::Rank(r(1)), TagFilter::Tag(4), vec![0; 1 << 20])
-        .unwrap();
-    assert_eq!(t.recv_bytes(0, id).0, data);
+    assert_eq!(receive_large(&mut t).0, data);
 }
 
 #[test]
-fn a_receive_for_another_message_from_the_sender_is_not_held_up() {
+fn after_a_hold_runs_out_the_messages_behind_are_not_held() {
     let mut t = Trio::established();
+    let data = large_message();
+    let before = t.ep(0).stats(r(1)).bytes_received;
+    for _ in 0..8 {
+        t.ep(1).isend(r(0), 4, data.clone()).unwrap();
+    }
+    let start = t.now;
+    t.run_until(|t| t.ep(0).stats(r(1)).bytes_received - before > 8 << 20);
+    let took = t.now - start;
+    // One hold of 2 ms, not one per message.
+    assert!(took <= Duration::from_millis(4), "8 MiB took {took:?}");
+    for _ in 0..8 {
+        assert_eq!(receive_large(&mut t).0, data);
+    }
+}
+
+#[test]
+fn a_receive_for_another_message_from_the_sender_ends_the_hold_at_once() {
+    let mut t = Trio::established();
+    let data = large_message();
+    let read = send_ahead_of_the_receive(&mut t, &data, Duration::from_millis(1));
+    assert!(read < 1 << 18, "the large message is held");
+    t.ep(1).isend(r(0), 5, vec![7; 3]).unwrap();
+    let start = t.now;
     let small = t
         .ep(0)
         .irecv(Source::Rank(r(1)), TagFilter::Tag(5), vec![0; 3])
         .unwrap();
-    let data = large_message();
-    t.ep(1).isend(r(0), 4, data.clone()).unwrap();
-    t.ep(1).isend(r(0), 5, vec![7; 3]).unwrap();
-    let start = t.now;
     assert_eq!(t.recv_bytes(0, small).0, vec![7; 3]);
     assert!(
         t.now - start < Duration::from_millis(1),
         "the message behind the large one waited {:?}",
         t.now - start
     );
-    let id = t
-        .ep(0)
-        .irecv(Source::Rank(r(1)), TagFilter::Tag(4), vec![0; 1 << 20])
-        .unwrap();
-    assert_eq!(t.recv_bytes(0, id).0, data);
+    assert_eq!(receive_large(&mut t).0, data);
+}
+
+#[test]
+fn a_reused_unexpected_buffer_delivers_only_the_new_message() {
+    let mut t = Trio::established();
+    // Below the hold's size, so both go through the unexpected queue; the
+    // second lands in the buffer the first one left.
+    for (len, fill) in [(60_000usize, 0xaau8), (20_000, 0x55)] {
+        t.ep(1).isend(r(0), 8, vec![fill; len]).unwrap();
+        let start = t.now;
+        t.run_until(|t| t.now >= start + Duration::from_millis(5));
+        let id = t
+            .ep(0)
+            .irecv(Source::Rank(r(1)), TagFilter::Tag(8), vec![0; 65_536])
+            .unwrap();
+        let (got, n) = t.recv_bytes(0, id);
+        assert_eq!(n, len as u64);
+        assert!(got[..len].iter().all(|&b| b == fill));
+        assert!(
+            got[len..].iter().all(|&b| b == 0),
+            "nothing beyond the message"
+        );
+    }
 }
 
 #[test]

@@ -81,9 +81,11 @@ impl Engine {
         if revents(self.network.as_raw_fd()) & (libc::POLLIN | FAILED) != 0 {
             self.network.mark_acceptable();
         }
-        self.endpoint.for_each_socket(|socket, _| {
+        self.endpoint.for_each_socket(|socket, interest| {
             let ready = revents(socket.as_raw_fd());
-            if ready & (libc::POLLIN | FAILED) != 0 {
+            // A socket left out of POLLIN (a link holding a message for its
+            // receive) may have gained bytes unseen: let the next read try.
+            if ready & (libc::POLLIN | FAILED) != 0 || !interest.read {
                 socket.mark_readable();
             }
             if ready & (libc::POLLOUT | FAILED) != 0 {

@@ -546,6 +546,7 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
             self.last_heard = now;
         }
         self.last_sent = now;
+        self.held_since = None;
         self.rx.attach(rx_phase);
         self.tx.attach(hello);
     }

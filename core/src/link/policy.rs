@@ -16,7 +16,7 @@
 //! | both closes passed and acknowledged, then 3 quiet intervals | the link is closed |
 //! | nothing sent for a heartbeat interval | send a heartbeat (an acknowledgement) |
 //! | any other error | fail the link with it (a break after the peer's close is a close) |
-//! | a message of 64 KiB or more arrives on a plaintext link before any receive from its sender is posted | leave it in the socket until one is, for up to 2 ms; then into the unexpected queue |
+//! | a message of 64 KiB or more arrives on a plaintext link before any receive from its sender is posted | leave it in the socket until one is, for up to 2 ms; then into the unexpected queue, and the large messages behind it too until a receive from that sender is posted |
 
 use super::{Link, LinkState, Stop};
 use crate::config::EndpointConfig;

@@ -143,6 +143,10 @@ pub(crate) struct Receive {
     /// It has: that message's first header is the next staged unit, and
     /// nothing more is read until it goes on.
     holding: bool,
+    /// A hold ran out: the application is not receiving from this peer
+    /// soon, so the messages behind go on unheld until it posts a receive
+    /// from it (else a stream of large messages would stall at each one).
+    hold_spent: bool,
 }
 
 impl Receive {
@@ -161,6 +165,7 @@ impl Receive {
             discard: Vec::new(),
             may_hold: true,
             holding: false,
+            hold_spent: false,
         }
     }
 
@@ -205,7 +210,9 @@ impl Receive {
     /// copy. The link allows it on plaintext links (see
     /// `Link::may_hold`), for a short while only, because frames
     /// behind the message (a smaller message, an acknowledgement) wait too:
-    /// then the message goes to the unexpected queue, as any other would.
+    /// then the message goes to the unexpected queue, as any other would,
+    /// and so do the large messages behind it until a receive from the
+    /// peer is posted again.
     pub fn set_may_hold(&mut self, may_hold: bool) {
         self.may_hold = may_hold;
     }
@@ -342,12 +349,18 @@ impl Receive {
 
     /// Should the message whose first frame header is `repr` wait in the
     /// socket for its receive?
-    fn waits_for_receive(&self, peer: Rank, repr: &FrameRepr, deliver: &impl Deliver) -> bool {
-        self.may_hold
-            && repr.kind == FrameKind::Data
-            && self.inbound.is_none()
-            && repr.aux >= HOLD_MIN
-            && !deliver.receives_from(peer)
+    fn waits_for_receive(&mut self, peer: Rank, repr: &FrameRepr, deliver: &impl Deliver) -> bool {
+        if repr.kind != FrameKind::Data || self.inbound.is_some() || repr.aux < HOLD_MIN {
+            return false;
+        }
+        if deliver.receives_from(peer) {
+            self.hold_spent = false;
+            return false;
+        }
+        if self.holding && !self.may_hold {
+            self.hold_spent = true;
+        }
+        self.may_hold && !self.hold_spent
     }
 
     /// Takes the next unit from the staged bytes of `peer`'s stream,
