@@ -4,7 +4,8 @@
 # runs them all: formatting, lints, the no_std build, every crate's tests,
 # the core on a simulated lossy network (1,000 seeds), a minute of fuzzing
 # per target, the C and MPI suites, the README's commands, Secrecy's own
-# tests on ternion and on OpenMPI, three network namespaces, a soak and a benchmark smoke run (no
+# tests on ternion and on OpenMPI, three network namespaces, the wide-area
+# emulator's own checks, a soak and a benchmark smoke run (no
 # thresholds: they only prove the tools still work), and the UKL build and
 # its QEMU runs.
 set -euo pipefail
@@ -58,6 +59,9 @@ tests/secrecy/run.sh
 
 step "three hosts: the conformance programs in three network namespaces, through a link cut and over a 20 ms path"
 scripts/netns-test.sh --quick
+
+step "wide-area emulator: round trip and rate through the cross-region profile within 10%, and no namespace left after Ctrl-C (tests/wan)"
+tests/wan/run.sh cross-region 3
 
 step "soak smoke run: checked traffic while random links are cut (scripts/soak.sh; the real run is 10 minutes or more)"
 scripts/soak.sh --seconds 20 --report-seconds 10
