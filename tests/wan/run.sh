@@ -9,8 +9,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
+scripts/deps.sh install build wan
+scripts/deps.sh need ip sysctl || exit 1
 wan=target/release/ternion-wan
-[[ -x $wan ]] || cargo build --release -p ternion-wan
+cargo build --release -q -p ternion-wan
 profile=${1:-cross-region}
 seconds=${2:-3}
 failed=0
