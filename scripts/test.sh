@@ -63,6 +63,9 @@ scripts/netns-test.sh --quick
 step "wide-area emulator: round trip and rate through the cross-region profile within 10%, and no namespace left after Ctrl-C (tests/wan)"
 tests/wan/run.sh cross-region 3
 
+step "faults across the clouds: a 10 s outage of rank 1 on the cross-region profile, survived with a 30 s peer timeout, named with the default (tests/wan/faults.sh)"
+tests/wan/faults.sh
+
 step "soak smoke run: checked traffic while random links are cut (scripts/soak.sh; the real run is 10 minutes or more)"
 scripts/soak.sh --seconds 20 --report-seconds 10
 
