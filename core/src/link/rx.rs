@@ -36,7 +36,7 @@ const DIRECT_READ_MIN: usize = 16 * 1024;
 const DISCARD_LEN: usize = 4096;
 /// Messages at least this long wait in the socket for their receive (see
 /// [`Receive::set_may_hold`]); a shorter one costs little to copy.
-pub(crate) const HOLD_MIN: u64 = 64 * 1024;
+const HOLD_MIN: u64 = 64 * 1024;
 
 /// The message currently arriving on a link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
