@@ -6,6 +6,7 @@
 //! ```text
 //! ternion-wan run --profile cross-region -- ./script.sh
 //! ternion-wan verify --profile all
+//! ternion-wan show --profile intercontinental
 //! ```
 //!
 //! `run` makes the namespaces, starts the emulator and runs the command on
@@ -13,7 +14,8 @@
 //! exec`) and `TERNION_WAN_ADDR_<rank>` (the party's address) set; it
 //! deletes the namespaces when the command ends or on Ctrl-C, and exits
 //! with the command's status. `verify` measures each profile's round trip
-//! and rate and checks them against the profile, within 10%.
+//! and rate and checks them against the profile, within 10%. `show` prints
+//! a profile's parameters as JSON.
 
 mod netns;
 mod path;
@@ -67,6 +69,12 @@ enum Cmd {
         /// The command and its arguments.
         #[arg(trailing_var_arg = true, required = true)]
         command: Vec<String>,
+    },
+    /// Prints a profile's parameters as one JSON object, the physical floor
+    /// a benchmark's figures are held against.
+    Show {
+        #[command(flatten)]
+        path: PathArgs,
     },
     /// Checks each profile's round trip and rate (within 10%).
     Verify {
@@ -288,6 +296,10 @@ fn main() -> ExitCode {
             outage,
             command,
         } => run(path, outage, command),
+        Cmd::Show { path } => path.profile().map(|p| {
+            println!("{}", p.json(&path.profile));
+            ExitCode::SUCCESS
+        }),
         Cmd::Verify { profile, seconds } => verify(profile, *seconds),
     };
     result.unwrap_or_else(|e| {

@@ -63,6 +63,26 @@ impl Profile {
         (self.delay + self.jitter / 2) * 2
     }
 
+    /// The profile as one JSON object, under `name`.
+    pub fn json(self, name: &str) -> String {
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        format!(
+            concat!(
+                "{{\"profile\": \"{}\", \"one_way_delay_ms\": {}, \"jitter_ms\": {}, ",
+                "\"mean_rtt_ms\": {}, \"loss\": {}, \"rate_bps\": {}, \"mtu\": {}, ",
+                "\"bdp_bytes\": {}}}"
+            ),
+            name,
+            ms(self.delay),
+            ms(self.jitter),
+            ms(self.mean_rtt()),
+            self.loss,
+            self.rate_bps,
+            self.mtu,
+            self.bdp_bytes()
+        )
+    }
+
     /// Bytes in flight that fill the path: rate times round trip.
     pub fn bdp_bytes(&self) -> u64 {
         (self.rate_bps as f64 / 8.0 * self.mean_rtt().as_secs_f64()) as u64
@@ -83,5 +103,18 @@ mod test {
         for name in Profile::NAMES {
             assert!(Profile::named(name).is_some());
         }
+    }
+
+    #[test]
+    fn show_prints_the_profile_as_json() {
+        let p = Profile::named("intercontinental").unwrap();
+        assert_eq!(
+            p.json("intercontinental"),
+            concat!(
+                r#"{"profile": "intercontinental", "one_way_delay_ms": 40, "jitter_ms": 0, "#,
+                r#""mean_rtt_ms": 80, "loss": 0.001, "rate_bps": 500000000, "mtu": 9000, "#,
+                r#""bdp_bytes": 5000000}"#
+            )
+        );
     }
 }
