@@ -20,12 +20,6 @@ use alloc::vec::Vec;
 /// a link that only ever carries small messages stays small.
 const INITIAL_RING: usize = 64 * 1024;
 
-/// Messages of at least this many bytes are lent, not copied: the send
-/// completes when the peer acknowledges the whole message, and the peer
-/// acknowledges such a message as soon as it has arrived. Below it a copy
-/// costs less than waiting for the acknowledgement.
-pub(crate) const LENT_MESSAGE_MIN: usize = 256 * 1024;
-
 /// Why a peer's resume point cannot be honoured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct OutOfRange;

@@ -7,6 +7,7 @@
 //! application's buffer.
 
 use crate::rank::Rank;
+use crate::time::Duration;
 use core::fmt;
 
 /// Why a socket operation did not move bytes.
@@ -51,6 +52,14 @@ pub trait Socket {
 
     /// The remote address.
     fn peer_addr(&self) -> Self::Addr;
+
+    /// The connection's smoothed round-trip time as the transport measures
+    /// it, or `None` where it cannot tell. A link lends a large message
+    /// (completing its send only on the peer's acknowledgement) instead of
+    /// copying it only where this round trip costs less than the copy.
+    fn round_trip(&self) -> Option<Duration> {
+        None
+    }
 }
 
 /// Opens and accepts connections on the core's behalf.

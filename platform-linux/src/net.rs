@@ -117,6 +117,10 @@ impl Socket for TcpSocket {
     fn peer_addr(&self) -> SocketAddr {
         self.peer
     }
+
+    fn round_trip(&self) -> Option<std::time::Duration> {
+        sys::tcp_round_trip(self.stream.as_raw_fd()).ok().flatten()
+    }
 }
 
 impl AsRawFd for TcpSocket {

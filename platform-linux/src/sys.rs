@@ -157,3 +157,26 @@ pub fn restart_machine() -> io::Error {
     unsafe { libc::reboot(libc::RB_AUTOBOOT) };
     io::Error::last_os_error()
 }
+
+/// The kernel's smoothed round-trip time of the TCP connection `fd`
+/// (TCP_INFO's `tcpi_rtt`), or `None` before it has measured one.
+pub fn tcp_round_trip(fd: RawFd) -> io::Result<Option<Duration>> {
+    // SAFETY: tcp_info is plain data; zeroed is a valid value of it.
+    let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
+    // SAFETY: getsockopt writes at most `len` bytes into `info`, which is
+    // that large and lives for the call, and stores the length it wrote.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_INFO,
+            (&mut info as *mut libc::tcp_info).cast(),
+            &mut len,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok((info.tcpi_rtt > 0).then(|| Duration::from_micros(u64::from(info.tcpi_rtt))))
+}

@@ -12,7 +12,7 @@
 //! - `tx.rs`: framing, sealing, keeping frames for replay;
 //! - `rx.rs`: staging, opening records, parsing frames;
 //! - `setup.rs`: hellos and the secure handshake;
-//! - `policy.rs`: every retry, redial, silence and resume rule.
+//! - `policy.rs`: every retry, redial, silence, resume and lending rule.
 
 mod policy;
 mod rx;
@@ -30,7 +30,7 @@ use crate::request::{RequestId, Requests, Status};
 use crate::secure::{Channel, Handshake};
 use crate::socket::Socket;
 use crate::stats::LinkStats;
-use crate::time::Instant;
+use crate::time::{Duration, Instant};
 use crate::wire::{FrameKind, FrameRepr};
 use rx::{Parsed, Read, Receive, RxPhase};
 use tx::{OutItem, Transmit, TxIo, Written};
@@ -142,6 +142,9 @@ pub(crate) struct Link<S, Tx> {
     setup_refused: Option<LinkError>,
     /// Where the peer's hello on the current connection asks us to resume.
     peer_resume_seq: Option<u64>,
+    /// The path's round trip as the transport last reported it, kept
+    /// across reconnections (for `policy::lends`).
+    round_trip: Option<Duration>,
 
     /// The link was established once: a new connection resumes it.
     ever_established: bool,
@@ -181,6 +184,7 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
             held_since: None,
             setup_refused: None,
             peer_resume_seq: None,
+            round_trip: None,
             ever_established: false,
             close_queued: false,
             sent_close: false,
@@ -276,9 +280,17 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
         }
     }
 
-    /// Queues a message (once [`Link::accepts_sends`] said it may).
+    /// Queues a message (once [`Link::accepts_sends`] said it may), to be
+    /// lent or copied for replay as `policy::lends` decides.
     pub fn send(&mut self, id: RequestId, tag: u32, buf: Tx) {
-        self.tx.push(OutItem::Data { id, tag, buf });
+        let lent = self.tx.can_resume()
+            && policy::lends(buf.as_ref().len(), || {
+                if let Some(rtt) = self.socket.as_ref().and_then(Socket::round_trip) {
+                    self.round_trip = Some(rtt);
+                }
+                self.round_trip
+            });
+        self.tx.push(OutItem::Data { id, tag, buf, lent });
     }
 
     /// Starts an orderly close: queued sends go out, then the close frame.

@@ -16,7 +16,8 @@
 //! parties sending each other long messages never wait on each other's
 //! acknowledgements.
 
-use crate::replay::{ReplayBuffer, Unsent, LENT_MESSAGE_MIN};
+use super::policy::LENT_MESSAGE_MIN;
+use crate::replay::{ReplayBuffer, Unsent};
 use crate::request::RequestId;
 use crate::secure::Channel;
 use crate::socket::{Socket, SocketError};
@@ -33,9 +34,20 @@ const SEAL_BATCH: usize = 256 * 1024;
 /// A frame (or the frames of a message) waiting to be written on a link.
 #[derive(Debug)]
 pub(crate) enum OutItem<Tx> {
-    Data { id: RequestId, tag: u32, buf: Tx },
-    Close { reason: u64 },
-    Abort { code: i32 },
+    /// A message; `lent` when the link keeps `buf` itself for replay rather
+    /// than a copy, decided once, when it is queued (`policy::lends`).
+    Data {
+        id: RequestId,
+        tag: u32,
+        buf: Tx,
+        lent: bool,
+    },
+    Close {
+        reason: u64,
+    },
+    Abort {
+        code: i32,
+    },
 }
 
 /// An item that has been written in full.
@@ -226,7 +238,7 @@ impl<Tx: AsRef<[u8]>> Transmit<Tx> {
 
     /// The item is lent rather than copied while the peer may still need it.
     fn lends(&self, item: &OutItem<Tx>) -> bool {
-        self.replay.is_some() && is_large(item)
+        self.replay.is_some() && is_lent(item)
     }
 
     /// The link keeps sent frames, so it can resume on a new connection.
@@ -287,7 +299,7 @@ impl<Tx: AsRef<[u8]>> Transmit<Tx> {
             .is_some_and(|lent| lent.first_seq + lent.frames <= acked)
         {
             if let Some(LentMessage {
-                item: OutItem::Data { id, tag, buf },
+                item: OutItem::Data { id, tag, buf, .. },
                 ..
             }) = self.lent.pop_front()
             {
@@ -697,7 +709,7 @@ impl<Tx: AsRef<[u8]>> Transmit<Tx> {
                         item,
                     });
                 }
-                Some(OutItem::Data { id, tag, buf }) => {
+                Some(OutItem::Data { id, tag, buf, .. }) => {
                     stats.messages_sent += 1;
                     let len = buf.as_ref().len() as u64;
                     written(Written::Data { id, tag, buf, len })
@@ -716,7 +728,7 @@ impl<Tx: AsRef<[u8]>> Transmit<Tx> {
         if let (Some(replay), Some(item)) = (self.replay.as_mut(), self.queue.front()) {
             let mut header = [0u8; FRAME_HEADER_LEN];
             for frame in self.head_frames_done..upto {
-                if is_large(item) {
+                if is_lent(item) {
                     replay.push_lent();
                     continue;
                 }
@@ -815,9 +827,9 @@ fn frame_header<Tx: AsRef<[u8]>>(
     }
 }
 
-/// A message large enough to be lent rather than copied for replay.
-fn is_large<Tx: AsRef<[u8]>>(item: &OutItem<Tx>) -> bool {
-    matches!(item, OutItem::Data { buf, .. } if buf.as_ref().len() >= LENT_MESSAGE_MIN)
+/// A message the link lends rather than copies for replay.
+fn is_lent<Tx>(item: &OutItem<Tx>) -> bool {
+    matches!(item, OutItem::Data { lent: true, .. })
 }
 
 /// The payload of frame `frame` of `item`, whose header is `repr`.
@@ -890,6 +902,7 @@ mod test {
     use super::*;
     use crate::request::Requests;
     use crate::testing::MemSocket;
+    use crate::time::Duration;
     use crate::wire::FrameHeader;
 
     struct Harness {
@@ -919,12 +932,20 @@ mod test {
             }
         }
 
+        /// Sends `data`, lent or copied as the policy decides on a path
+        /// whose round trip is unknown.
         fn send(&mut self, tag: u32, data: &[u8]) {
+            self.send_over(tag, data, None);
+        }
+
+        /// Sends `data` as the policy decides for a path of `round_trip`.
+        fn send_over(&mut self, tag: u32, data: &[u8], round_trip: Option<Duration>) {
             let id = self.requests.insert_send();
             self.tx.push(OutItem::Data {
                 id,
                 tag,
                 buf: data.to_vec(),
+                lent: crate::link::policy::lends(data.len(), || round_trip),
             });
         }
 
@@ -1098,6 +1119,28 @@ mod test {
             "one frame still unacknowledged"
         );
         assert_eq!(ack_returns(&mut h, 5), [LENT_MESSAGE_MIN as u64]);
+        assert!(h.tx.all_acknowledged());
+    }
+
+    #[test]
+    fn a_large_message_on_a_long_path_is_copied_and_completes_once_written() {
+        const PAYLOAD: usize = 64 * 1024;
+        let mut h = Harness::with_capacity(PAYLOAD, 1 << 20, 4 << 20);
+        let large: Vec<u8> = (0..LENT_MESSAGE_MIN).map(|i| i as u8).collect();
+        h.send_over(2, &large, Some(Duration::from_millis(20)));
+        assert_eq!(
+            h.flush(),
+            [LENT_MESSAGE_MIN as u64],
+            "complete without waiting for the peer"
+        );
+        assert_eq!(frames(&h.far.drain()).len(), 4);
+        let room = h.tx.replay.as_ref().unwrap().room();
+        assert_eq!(
+            room,
+            (1 << 20) - 4 * FRAME_HEADER_LEN - LENT_MESSAGE_MIN,
+            "every frame copied"
+        );
+        assert!(ack_returns(&mut h, 4).is_empty(), "nothing left to return");
         assert!(h.tx.all_acknowledged());
     }
 
