@@ -53,12 +53,21 @@ pub trait Socket {
     /// The remote address.
     fn peer_addr(&self) -> Self::Addr;
 
-    /// The connection's smoothed round-trip time as the transport measures
-    /// it, or `None` where it cannot tell. A link lends a large message
+    /// The connection's round-trip time without queueing (the least the
+    /// transport has measured), or `None` where it cannot tell: the path's
+    /// own delay, which a busy host does not inflate. A link lends a large message
     /// (completing its send only on the peer's acknowledgement) instead of
     /// copying it only where this round trip costs less than the copy.
     fn round_trip(&self) -> Option<Duration> {
         None
+    }
+
+    /// Asks the transport to report room to write only while fewer than
+    /// `bytes` written bytes wait unsent in it (Linux: TCP_NOTSENT_LOWAT),
+    /// so that what the link has written but the path has not yet taken
+    /// stays small. Where the transport cannot, nothing changes.
+    fn limit_unsent(&mut self, bytes: usize) {
+        let _ = bytes;
     }
 }
 

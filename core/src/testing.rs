@@ -5,10 +5,11 @@
 
 use crate::rank::{Rank, PARTIES};
 use crate::socket::{Network, Socket, SocketError};
+use crate::time::Duration;
 use alloc::collections::VecDeque;
 use alloc::rc::{Rc, Weak};
 use alloc::vec::Vec;
-use core::cell::RefCell;
+use core::cell::{Cell, RefCell};
 
 #[derive(Debug, Default)]
 struct Pipe {
@@ -26,6 +27,8 @@ pub struct MemSocket {
     write_limit: Option<usize>,
     label: u32,
     tap: Option<Rc<RefCell<Vec<u8>>>>,
+    round_trip: Option<Duration>,
+    unsent_limit: Rc<Cell<Option<usize>>>,
 }
 
 impl MemSocket {
@@ -40,6 +43,8 @@ impl MemSocket {
             write_limit: None,
             label: 0,
             tap: None,
+            round_trip: None,
+            unsent_limit: Rc::default(),
         };
         let b = MemSocket {
             incoming: ab,
@@ -48,6 +53,8 @@ impl MemSocket {
             write_limit: None,
             label: 1,
             tap: None,
+            round_trip: None,
+            unsent_limit: Rc::default(),
         };
         (a, b)
     }
@@ -55,6 +62,17 @@ impl MemSocket {
     /// Makes each write accept at most `limit` bytes (to exercise partial writes).
     pub fn set_write_limit(&mut self, limit: Option<usize>) {
         self.write_limit = limit;
+    }
+
+    /// Makes the socket report `rtt` as its path's round trip.
+    pub fn set_round_trip(&mut self, rtt: Option<Duration>) {
+        self.round_trip = rtt;
+    }
+
+    /// What the link last asked the socket to keep unsent at most (shared
+    /// with the socket, so it can be read after the link took it).
+    pub fn unsent_limit(&self) -> Rc<Cell<Option<usize>>> {
+        Rc::clone(&self.unsent_limit)
     }
 
     /// Takes every byte waiting to be read.
@@ -129,6 +147,14 @@ impl Socket for MemSocket {
 
     fn peer_addr(&self) -> u32 {
         self.label
+    }
+
+    fn round_trip(&self) -> Option<Duration> {
+        self.round_trip
+    }
+
+    fn limit_unsent(&mut self, bytes: usize) {
+        self.unsent_limit.set(Some(bytes));
     }
 }
 

@@ -142,8 +142,9 @@ pub(crate) struct Link<S, Tx> {
     setup_refused: Option<LinkError>,
     /// Where the peer's hello on the current connection asks us to resume.
     peer_resume_seq: Option<u64>,
-    /// The path's round trip as the transport last reported it, kept
-    /// across reconnections (for `policy::lends`).
+    /// The path's round trip as the transport reported it when the last
+    /// connection came up, kept across reconnections (for the policy's
+    /// lending and unsent-bytes rules).
     round_trip: Option<Duration>,
 
     /// The link was established once: a new connection resumes it.
@@ -283,13 +284,7 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
     /// Queues a message (once [`Link::accepts_sends`] said it may), to be
     /// lent or copied for replay as `policy::lends` decides.
     pub fn send(&mut self, id: RequestId, tag: u32, buf: Tx) {
-        let lent = self.tx.can_resume()
-            && policy::lends(buf.as_ref().len(), || {
-                if let Some(rtt) = self.socket.as_ref().and_then(Socket::round_trip) {
-                    self.round_trip = Some(rtt);
-                }
-                self.round_trip
-            });
+        let lent = self.tx.can_resume() && policy::lends(buf.as_ref().len(), self.round_trip);
         self.tx.push(OutItem::Data { id, tag, buf, lent });
     }
 

@@ -7,7 +7,7 @@
 //! expects, so a new connection under an established link resumes exactly
 //! there.
 
-use super::{Link, LinkState, RxPhase, Stop};
+use super::{policy, Link, LinkState, RxPhase, Stop};
 use crate::config::EndpointConfig;
 use crate::endpoint::Context;
 use crate::error::{Incompatibility, LinkError, Misbehaviour, Refusal};
@@ -261,6 +261,21 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
         self.link_up(ctx)
     }
 
+    /// Learns the new connection's round trip (the set-up crossed it at
+    /// least once) and limits what its socket keeps unsent as the policy
+    /// says for a path that long.
+    fn fit_socket_to_path(&mut self) {
+        let Some(socket) = self.socket.as_mut() else {
+            return;
+        };
+        if let Some(rtt) = socket.round_trip() {
+            self.round_trip = Some(rtt);
+        }
+        if let Some(bytes) = policy::unsent_limit(self.round_trip) {
+            socket.limit_unsent(bytes);
+        }
+    }
+
     /// The hellos (and the secure handshake) are done: the link is up, or
     /// resumes where the peer's hello asked.
     fn link_up<Rx: AsMut<[u8]>>(
@@ -288,15 +303,20 @@ impl<S: Socket, Tx: AsRef<[u8]>> Link<S, Tx> {
         if self.tx.can_resume() {
             self.tx.request_ack();
         }
+        self.fit_socket_to_path();
         let how = if self.secure { "secure link" } else { "link" };
         let peer = self.peer;
+        let over = self
+            .round_trip
+            .map(|rtt| alloc::format!(" (round trip {} us)", rtt.as_micros()))
+            .unwrap_or_default();
         if self.ever_established {
             self.stats.resumes += 1;
-            log::info!("{how} to {peer} resumed from frame {asked}");
+            log::info!("{how} to {peer} resumed from frame {asked}{over}");
             ctx.events.push(Event::LinkResumed(peer));
         } else {
             self.ever_established = true;
-            log::info!("{how} to {peer} established");
+            log::info!("{how} to {peer} established{over}");
             ctx.events.push(Event::LinkUp(peer));
         }
         Ok(())
@@ -373,6 +393,21 @@ mod test {
             up.check_inbound(&repr(1, 0)),
             Err(Refusal::DuplicateRank.into())
         );
+    }
+
+    #[test]
+    fn a_connection_over_a_long_path_keeps_little_unsent() {
+        for (rtt_us, expected) in [(20_000, Some(128 * 1024)), (40, None)] {
+            let mut l = link(1, false);
+            let (mut socket, _peer) = MemSocket::pair(4096);
+            let rtt = crate::time::Duration::from_micros(rtt_us);
+            socket.set_round_trip(Some(rtt));
+            let limit = socket.unsent_limit();
+            l.socket = Some(socket);
+            l.fit_socket_to_path();
+            assert_eq!(l.round_trip, Some(rtt));
+            assert_eq!(limit.get(), expected, "round trip {rtt_us} us");
+        }
     }
 
     #[test]

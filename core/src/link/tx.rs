@@ -945,7 +945,7 @@ mod test {
                 id,
                 tag,
                 buf: data.to_vec(),
-                lent: crate::link::policy::lends(data.len(), || round_trip),
+                lent: crate::link::policy::lends(data.len(), round_trip),
             });
         }
 
