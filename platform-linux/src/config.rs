@@ -8,6 +8,9 @@
 //! connect_timeout_ms = 30000                                     # optional
 //! peer_timeout_ms = 5000      # optional: a silent peer is presumed dead (0: never)
 //! resume_buffer_bytes = 16777216  # optional: unacknowledged bytes kept per link to resume (0: off)
+//! tcp_congestion = "bbr"      # optional: each connection's congestion control ("system": the host's)
+//! tcp_notsent_lowat_bytes = 131072  # optional: TCP_NOTSENT_LOWAT on every connection (0: the host's
+//!                             # default; unset: 128 KiB on paths of 1 ms or more)
 //! ```
 //!
 //! Links are encrypted and mutually authenticated unless plaintext is asked
@@ -23,12 +26,14 @@
 //! The environment variables are those `ternion run` sets: `TERNION_RANK`,
 //! `TERNION_PEERS` (comma-separated, rank 0 first), `TERNION_SESSION`,
 //! `TERNION_CONNECT_TIMEOUT_MS`, `TERNION_PEER_TIMEOUT_MS`, `TERNION_RESUME_BUFFER_BYTES`,
+//! `TERNION_TCP_CONGESTION`, `TERNION_TCP_NOTSENT_LOWAT_BYTES`,
 //! `TERNION_PRIVATE_KEY_FILE`,
 //! `TERNION_PUBLIC_KEYS` (comma-separated), `TERNION_AEAD`,
 //! `TERNION_INSECURE_PLAINTEXT`, and `TERNION_CONFIG` naming a TOML file.
 
 use crate::error::{Error, Result};
 use crate::keys::{parse_key, PrivateKey};
+use crate::net::{TcpTuning, UnsentLimit};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -46,6 +51,8 @@ const SESSION: &str = "TERNION_SESSION";
 const CONNECT_TIMEOUT_MS: &str = "TERNION_CONNECT_TIMEOUT_MS";
 const PEER_TIMEOUT_MS: &str = "TERNION_PEER_TIMEOUT_MS";
 const RESUME_BUFFER_BYTES: &str = "TERNION_RESUME_BUFFER_BYTES";
+const TCP_CONGESTION: &str = "TERNION_TCP_CONGESTION";
+const TCP_NOTSENT_LOWAT_BYTES: &str = "TERNION_TCP_NOTSENT_LOWAT_BYTES";
 const PRIVATE_KEY_FILE: &str = "TERNION_PRIVATE_KEY_FILE";
 const PUBLIC_KEYS: &str = "TERNION_PUBLIC_KEYS";
 const AEAD: &str = "TERNION_AEAD";
@@ -67,6 +74,8 @@ pub struct Config {
     /// Bytes of unacknowledged frames each link keeps to resume a broken
     /// connection (0: links cannot resume; all parties must agree).
     pub resume_buffer: usize,
+    /// What every TCP connection is asked for.
+    pub tcp: TcpTuning,
     /// Keys for the secure channel, or plaintext on explicit request.
     pub security: Security,
 }
@@ -97,6 +106,12 @@ pub struct ConfigLayer {
     /// Bytes of unacknowledged frames each link keeps to resume a broken connection (default 16 MiB; 0: off). [env: TERNION_RESUME_BUFFER_BYTES]
     #[arg(long)]
     pub resume_buffer_bytes: Option<u64>,
+    /// Each connection's TCP congestion control (default bbr where the kernel offers it; "system": the host's default). [env: TERNION_TCP_CONGESTION]
+    #[arg(long)]
+    pub tcp_congestion: Option<String>,
+    /// TCP_NOTSENT_LOWAT on every connection, in bytes (0: the host's default; unset: 128 KiB on paths with a round trip of 1 ms or more). [env: TERNION_TCP_NOTSENT_LOWAT_BYTES]
+    #[arg(long)]
+    pub tcp_notsent_lowat_bytes: Option<u64>,
     /// This party's private key file (from `ternion keygen`, mode 0600). [env: TERNION_PRIVATE_KEY_FILE]
     #[arg(long)]
     pub private_key_file: Option<PathBuf>,
@@ -163,6 +178,8 @@ impl ConfigLayer {
             connect_timeout_ms: number(CONNECT_TIMEOUT_MS)?,
             peer_timeout_ms: number(PEER_TIMEOUT_MS)?,
             resume_buffer_bytes: number(RESUME_BUFFER_BYTES)?,
+            tcp_congestion: var(TCP_CONGESTION),
+            tcp_notsent_lowat_bytes: number(TCP_NOTSENT_LOWAT_BYTES)?,
             private_key_file: var(PRIVATE_KEY_FILE).map(PathBuf::from),
             public_keys: list(PUBLIC_KEYS),
             aead: var(AEAD),
@@ -188,6 +205,8 @@ impl ConfigLayer {
             number(CONNECT_TIMEOUT_MS, self.connect_timeout_ms),
             number(PEER_TIMEOUT_MS, self.peer_timeout_ms),
             number(RESUME_BUFFER_BYTES, self.resume_buffer_bytes),
+            self.tcp_congestion.clone().map(|v| (TCP_CONGESTION, v)),
+            number(TCP_NOTSENT_LOWAT_BYTES, self.tcp_notsent_lowat_bytes),
             self.private_key_file
                 .as_ref()
                 .map(|p| (PRIVATE_KEY_FILE, p.to_string_lossy().into_owned())),
@@ -210,6 +229,10 @@ impl ConfigLayer {
             connect_timeout_ms: over.connect_timeout_ms.or(self.connect_timeout_ms),
             peer_timeout_ms: over.peer_timeout_ms.or(self.peer_timeout_ms),
             resume_buffer_bytes: over.resume_buffer_bytes.or(self.resume_buffer_bytes),
+            tcp_congestion: over.tcp_congestion.or(self.tcp_congestion),
+            tcp_notsent_lowat_bytes: over
+                .tcp_notsent_lowat_bytes
+                .or(self.tcp_notsent_lowat_bytes),
             private_key_file: over.private_key_file.or(self.private_key_file),
             public_keys: over.public_keys.or(self.public_keys),
             aead: over.aead.or(self.aead),
@@ -253,9 +276,45 @@ impl ConfigLayer {
             resume_buffer: self.resume_buffer_bytes.map_or(DEFAULT_RESUME_BUFFER, |b| {
                 usize::try_from(b).unwrap_or(usize::MAX)
             }),
+            tcp: tcp_tuning(self.tcp_congestion, self.tcp_notsent_lowat_bytes)?,
             security,
         })
     }
+}
+
+/// The TCP options from their settings: a congestion control's name as
+/// the kernel knows it (letters, digits, `_` and `-`, at most 15), or
+/// "system" for the host's default; TCP_NOTSENT_LOWAT in bytes, 0 for the
+/// host's default, unset for the link's rule by the path's round trip.
+fn tcp_tuning(congestion: Option<String>, notsent_lowat: Option<u64>) -> Result<TcpTuning> {
+    let congestion = match congestion.as_deref() {
+        None => Some(TcpTuning::DEFAULT_CONGESTION.to_string()),
+        Some("system") => None,
+        Some(name)
+            if !name.is_empty()
+                && name.len() < 16
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') =>
+        {
+            Some(name.to_string())
+        }
+        Some(name) => {
+            return Err(Error::Config(format!(
+                "tcp_congestion {name:?} is not a congestion control's name (or \"system\")"
+            )))
+        }
+    };
+    let unsent = match notsent_lowat {
+        None => UnsentLimit::ByPath,
+        Some(0) => UnsentLimit::Host,
+        Some(bytes) => UnsentLimit::Fixed(u32::try_from(bytes).map_err(|_| {
+            Error::Config(format!(
+                "tcp_notsent_lowat_bytes {bytes} is larger than 4 GiB"
+            ))
+        })?),
+    };
+    Ok(TcpTuning { congestion, unsent })
 }
 
 impl ConfigArgs {
@@ -443,6 +502,33 @@ mod test {
                 .contains("32 hex")
         );
         assert!(err("rank = 0\nbogus = 1").contains("bogus"));
+        let plain = "rank = 0\npeers = [\"a:1\",\"b:1\",\"c:1\"]\ninsecure_plaintext = true\n";
+        assert!(err(&format!("{plain}tcp_congestion = \"bb r\"")).contains("congestion control"));
+        assert!(err(&format!("{plain}tcp_notsent_lowat_bytes = 5000000000")).contains("4 GiB"));
+    }
+
+    #[test]
+    fn tcp_asks_for_bbr_and_limits_unsent_bytes_by_path_unless_told_otherwise() {
+        let plain = "rank = 0\npeers = [\"a:1\",\"b:1\",\"c:1\"]\ninsecure_plaintext = true\n";
+        let tcp = |extra: &str| {
+            ConfigLayer::from_toml(&format!("{plain}{extra}"))
+                .and_then(ConfigLayer::finish)
+                .unwrap()
+                .tcp
+        };
+        assert_eq!(tcp(""), TcpTuning::default());
+        assert_eq!(tcp("").congestion.as_deref(), Some("bbr"));
+        assert_eq!(tcp("tcp_congestion = \"system\"").congestion, None);
+        assert_eq!(
+            tcp("tcp_congestion = \"cubic\"").congestion.as_deref(),
+            Some("cubic")
+        );
+        assert_eq!(tcp("").unsent, UnsentLimit::ByPath);
+        assert_eq!(tcp("tcp_notsent_lowat_bytes = 0").unsent, UnsentLimit::Host);
+        assert_eq!(
+            tcp("tcp_notsent_lowat_bytes = 65536").unsent,
+            UnsentLimit::Fixed(65536)
+        );
     }
 
     #[test]
@@ -454,13 +540,15 @@ mod test {
             connect_timeout_ms: Some(1),
             peer_timeout_ms: Some(0),
             resume_buffer_bytes: Some(4096),
+            tcp_congestion: Some("cubic".into()),
+            tcp_notsent_lowat_bytes: Some(131072),
             private_key_file: Some(PathBuf::from("/keys/rank1.key")),
             public_keys: Some(vec!["k0".into(), "k1".into(), "k2".into()]),
             aead: Some("chacha20-poly1305".into()),
             insecure_plaintext: Some(false),
         };
         let vars: std::collections::HashMap<_, _> = layer.to_vars().into_iter().collect();
-        assert_eq!(vars.len(), 10);
+        assert_eq!(vars.len(), 12);
         let back = ConfigLayer::from_vars(|name| vars.get(name).cloned()).unwrap();
         assert_eq!(back, layer);
         assert!(ConfigLayer::default().to_vars().is_empty());

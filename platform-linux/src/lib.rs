@@ -34,6 +34,7 @@ mod sys;
 pub use config::{Config, ConfigArgs, ConfigLayer};
 pub use element::Element;
 pub use error::{Error, Result};
+pub use net::{TcpTuning, UnsentLimit};
 pub use party::{Completed, Party, Request};
 pub use ternion_core::collective::Combine;
 pub use ternion_core::{LinkStats, Rank, Source, Status, TagFilter};

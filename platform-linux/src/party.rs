@@ -86,12 +86,13 @@ impl Party {
     /// the lower ranks, accepts the higher ones, and returns once both links
     /// are up. Fails with the rank of a party that never came.
     pub fn connect(config: &Config) -> Result<Party> {
-        let network = TcpNetwork::bind(config.rank, config.peers.clone()).map_err(|e| {
-            Error::Config(format!(
-                "cannot listen on {}: {e}",
-                config.peers[config.rank.index()]
-            ))
-        })?;
+        let network = TcpNetwork::bind(config.rank, config.peers.clone(), config.tcp.clone())
+            .map_err(|e| {
+                Error::Config(format!(
+                    "cannot listen on {}: {e}",
+                    config.peers[config.rank.index()]
+                ))
+            })?;
         let mut seed = [0u8; 32];
         getrandom::getrandom(&mut seed)
             .map_err(|e| Error::Config(format!("no randomness: {e}")))?;

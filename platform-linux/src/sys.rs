@@ -158,12 +158,74 @@ pub fn restart_machine() -> io::Error {
     io::Error::last_os_error()
 }
 
-/// The kernel's smoothed round-trip time of the TCP connection `fd`
-/// (TCP_INFO's `tcpi_rtt`), or `None` before it has measured one.
-pub fn tcp_round_trip(fd: RawFd) -> io::Result<Option<Duration>> {
-    // SAFETY: tcp_info is plain data; zeroed is a valid value of it.
-    let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
-    let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
+/// Asks for congestion control `name` (TCP_CONGESTION) on the TCP socket
+/// `fd`; fails where the kernel lacks it, or does not let this process
+/// choose it (`tcp_allowed_congestion_control`).
+pub fn set_tcp_congestion(fd: RawFd, name: &str) -> io::Result<()> {
+    // SAFETY: setsockopt reads `name.len()` bytes from the string, which
+    // lives for the call.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_CONGESTION,
+            name.as_ptr().cast(),
+            name.len() as libc::socklen_t,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Sets TCP_NOTSENT_LOWAT on the TCP socket `fd`: the socket reports
+/// room to write only while fewer than `bytes` written bytes wait unsent.
+pub fn set_tcp_notsent_lowat(fd: RawFd, bytes: u32) -> io::Result<()> {
+    let value = bytes as libc::c_int;
+    // SAFETY: setsockopt reads one c_int, which `value` is, for the call.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_NOTSENT_LOWAT,
+            (&value as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// The start of the kernel's `struct tcp_info` (linux/tcp.h), up to
+/// `tcpi_min_rtt` (Linux 4.10), laid out as the kernel writes it: only
+/// the fields ternion reads are named.
+#[repr(C)]
+struct TcpInfo {
+    /// State, options, window scales, and 24 counters and times.
+    head: [u8; 104],
+    /// Pacing rates, bytes acknowledged and received.
+    rates_and_bytes: [u64; 4],
+    /// Segments out and in, bytes not yet sent.
+    segments_and_notsent: [u32; 3],
+    /// Microseconds.
+    min_rtt: u32,
+}
+
+// `tcpi_min_rtt` ends at byte 152 of the kernel's structure.
+const _: () = assert!(std::mem::size_of::<TcpInfo>() == 152);
+
+/// The least round-trip time the kernel has measured on the TCP connection
+/// `fd` (`tcpi_min_rtt`, in microseconds): the path's own delay, without
+/// the queueing that inflates the smoothed estimate (on a busy loopback
+/// that reads milliseconds). `None` before the first measurement, or on a
+/// kernel too old to report it.
+pub fn tcp_min_round_trip(fd: RawFd) -> io::Result<Option<Duration>> {
+    // SAFETY: TcpInfo is plain data; zeroed is a valid value of it.
+    let mut info: TcpInfo = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<TcpInfo>() as libc::socklen_t;
     // SAFETY: getsockopt writes at most `len` bytes into `info`, which is
     // that large and lives for the call, and stores the length it wrote.
     let rc = unsafe {
@@ -171,12 +233,39 @@ pub fn tcp_round_trip(fd: RawFd) -> io::Result<Option<Duration>> {
             fd,
             libc::IPPROTO_TCP,
             libc::TCP_INFO,
-            (&mut info as *mut libc::tcp_info).cast(),
+            (&mut info as *mut TcpInfo).cast(),
             &mut len,
         )
     };
     if rc != 0 {
         return Err(io::Error::last_os_error());
     }
-    Ok((info.tcpi_rtt > 0).then(|| Duration::from_micros(u64::from(info.tcpi_rtt))))
+    let reported = len as usize >= std::mem::size_of::<TcpInfo>();
+    // The kernel reports "none yet" as the largest value.
+    let measured = info.min_rtt > 0 && info.min_rtt != u32::MAX;
+    Ok((reported && measured).then(|| Duration::from_micros(u64::from(info.min_rtt))))
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+
+    #[test]
+    fn a_loopback_connection_reports_a_round_trip_of_microseconds() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (mut server, _) = listener.accept().unwrap();
+        let mut byte = [0u8; 1];
+        for _ in 0..10 {
+            client.write_all(&[1]).unwrap();
+            server.read_exact(&mut byte).unwrap();
+            server.write_all(&byte).unwrap();
+            client.read_exact(&mut byte).unwrap();
+        }
+        let rtt = tcp_min_round_trip(client.as_raw_fd()).unwrap();
+        let rtt = rtt.expect("a measured round trip after ten exchanges");
+        assert!(rtt < Duration::from_millis(5), "loopback: {rtt:?}");
+    }
 }

@@ -49,6 +49,7 @@ pub fn config(rank: u8, peers: &[String; 3]) -> Config {
         connect_timeout: Duration::from_secs(20),
         peer_timeout: Some(ternion_core::config::DEFAULT_PEER_TIMEOUT),
         resume_buffer: ternion_core::config::DEFAULT_RESUME_BUFFER,
+        tcp: ternion::TcpTuning::default(),
         security: security(rank),
     }
 }
