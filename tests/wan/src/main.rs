@@ -18,19 +18,21 @@
 //! a profile's parameters as JSON.
 
 mod netns;
+mod network;
 mod path;
 mod profile;
 mod switch;
+mod tuning;
 mod verify;
 
 use clap::{Parser, Subcommand};
-use netns::Parties;
+use netns::HostTcp;
+use network::Network;
 use profile::Profile;
 use std::process::{Command, ExitCode};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
-use switch::{Outage, Switch};
+use std::time::Duration;
+use switch::Outage;
 
 #[derive(Parser)]
 #[command(about = "An emulated wide-area network between three network namespaces")]
@@ -56,12 +58,41 @@ struct PathArgs {
     rate_mbit: Option<u64>,
 }
 
+/// How the parties' kernels run TCP (each is a fresh Linux's default
+/// unless given).
+#[derive(clap::Args, Clone)]
+struct HostArgs {
+    /// The congestion control of every connection (Linux's default: cubic).
+    #[arg(long, default_value = "cubic")]
+    congestion: String,
+    /// The largest send and receive buffers TCP's autotuning may grow to,
+    /// in bytes (Linux's defaults: 4 MiB to send, 6 MiB to receive).
+    #[arg(long)]
+    tcp_buffer_max: Option<u64>,
+    /// Keep the congestion window over idle gaps
+    /// (net.ipv4.tcp_slow_start_after_idle=0).
+    #[arg(long)]
+    keep_window_after_idle: bool,
+}
+
+impl HostArgs {
+    fn host(&self) -> HostTcp {
+        HostTcp {
+            congestion: self.congestion.clone(),
+            buffer_max: self.tcp_buffer_max,
+            slow_start_after_idle: !self.keep_window_after_idle,
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Cmd {
     /// Runs a command with the network up; the namespaces go when it ends.
     Run {
         #[command(flatten)]
         path: PathArgs,
+        #[command(flatten)]
+        host: HostArgs,
         /// RANK:START_S:LENGTH_S — every path to and from RANK is down from
         /// START_S seconds after the start, for LENGTH_S seconds.
         #[arg(long, value_parser = parse_outage)]
@@ -75,6 +106,19 @@ enum Cmd {
     Show {
         #[command(flatten)]
         path: PathArgs,
+    },
+    /// Measures TCP's own choices across a profile, one at a time: buffer
+    /// sizes against the bandwidth-delay product, the congestion control,
+    /// several connections at once, and the window after an idle gap.
+    Tcp {
+        #[command(flatten)]
+        path: PathArgs,
+        /// Seconds of bulk transfer per case.
+        #[arg(long, default_value_t = 6.0)]
+        seconds: f64,
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
     },
     /// Checks each profile's round trip and rate (within 10%).
     Verify {
@@ -132,7 +176,7 @@ impl PathArgs {
 }
 
 /// Set by SIGINT, SIGTERM or SIGHUP, so the namespaces are deleted on the way out.
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 extern "C" fn on_signal(_: libc::c_int) {
     INTERRUPTED.store(true, Ordering::SeqCst);
@@ -146,59 +190,16 @@ fn catch_signals() {
     }
 }
 
-/// The network, up: the namespaces and the emulator's thread.
-struct Network {
-    parties: Parties,
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<std::io::Result<Switch>>>,
-}
-
-impl Network {
-    fn start(profile: Profile, outages: &[Outage]) -> std::io::Result<Network> {
-        let mut parties = Parties::create(profile.mtu, (profile.bdp_bytes() * 4).max(8 << 20))?;
-        let mut tuns = std::mem::take(&mut parties.tuns);
-        let stop = Arc::new(AtomicBool::new(false));
-        let mut switch = Switch::new(profile, outages, 0x7e51, Instant::now());
-        let flag = Arc::clone(&stop);
-        let thread = std::thread::spawn(move || switch.run(&mut tuns, &flag).map(|()| switch));
-        Ok(Network {
-            parties,
-            stop,
-            thread: Some(thread),
-        })
-    }
-
-    /// Stops the emulator; prints each path's counters.
-    fn stop(mut self) -> std::io::Result<()> {
-        self.stop.store(true, Ordering::SeqCst);
-        let switch = self
-            .thread
-            .take()
-            .map(|t| {
-                t.join()
-                    .map_err(|_| std::io::Error::other("the emulator panicked"))?
-            })
-            .transpose()?;
-        if let Some(switch) = switch {
-            for from in 0..3 {
-                for to in (0..3).filter(|&t| t != from) {
-                    let s = switch.stats(from, to);
-                    eprintln!(
-                        "ternion-wan: {from} -> {to}: {} delivered, {} lost, {} over the buffer, {} in outages",
-                        s.delivered, s.lost, s.buffer_full, s.outage
-                    );
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-fn run(path: &PathArgs, outages: &[Outage], command: &[String]) -> Result<ExitCode, String> {
+fn run(
+    path: &PathArgs,
+    host: &HostArgs,
+    outages: &[Outage],
+    command: &[String],
+) -> Result<ExitCode, String> {
     let profile = path.profile()?;
     catch_signals();
-    let net =
-        Network::start(profile, outages).map_err(|e| format!("setting up the network: {e}"))?;
+    let net = Network::start(profile, outages, &host.host())
+        .map_err(|e| format!("setting up the network: {e}"))?;
     let mut child = Command::new(&command[0]);
     child.args(&command[1..]);
     for rank in 0..3 {
@@ -226,7 +227,7 @@ fn run(path: &PathArgs, outages: &[Outage], command: &[String]) -> Result<ExitCo
             None
         }
     };
-    net.stop()
+    net.stop(true)
         .map_err(|e| format!("the emulator failed: {e}"))?;
     Ok(match status.and_then(|s| s.code()) {
         Some(0) => ExitCode::SUCCESS,
@@ -255,8 +256,15 @@ fn verify(which: &str, seconds: f64) -> Result<ExitCode, String> {
             loss: 0.0,
             ..profile
         };
+        // Buffers that hold the path's bandwidth-delay product four times
+        // over: what is measured is the link, not the host.
+        let tcp = HostTcp {
+            buffer_max: Some((profile.bdp_bytes() * 4).max(8 << 20)),
+            ..HostTcp::default()
+        };
         for (what, p) in [("rtt", profile), ("rate", lossless)] {
-            let net = Network::start(p, &[]).map_err(|e| format!("setting up the network: {e}"))?;
+            let net =
+                Network::start(p, &[], &tcp).map_err(|e| format!("setting up the network: {e}"))?;
             let (measured, expected, unit) = if what == "rtt" {
                 let rtt = verify::round_trip(&net.parties, 200).map_err(|e| e.to_string())?;
                 (
@@ -265,11 +273,11 @@ fn verify(which: &str, seconds: f64) -> Result<ExitCode, String> {
                     "ms",
                 )
             } else {
-                let rate = verify::bulk_rate(&net.parties, Duration::from_secs_f64(seconds))
+                let rate = verify::bulk_rate(&net.parties, 1, Duration::from_secs_f64(seconds))
                     .map_err(|e| e.to_string())?;
                 (rate / 1e6, p.rate_bps as f64 / 1e6, "Mbit/s")
             };
-            net.stop().map_err(|e| e.to_string())?;
+            net.stop(false).map_err(|e| e.to_string())?;
             let ok = within_ten_percent(measured, expected);
             failed += usize::from(!ok);
             println!(
@@ -293,9 +301,18 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Cmd::Run {
             path,
+            host,
             outage,
             command,
-        } => run(path, outage, command),
+        } => run(path, host, outage, command),
+        Cmd::Tcp {
+            path,
+            seconds,
+            json,
+        } => path.profile().and_then(|p| {
+            catch_signals();
+            tuning::measure(&path.profile, p, Duration::from_secs_f64(*seconds), *json)
+        }),
         Cmd::Show { path } => path.profile().map(|p| {
             println!("{}", p.json(&path.profile));
             ExitCode::SUCCESS

@@ -1,6 +1,7 @@
 //! Three network namespaces, one per party, each with a TUN device whose
 //! packets the emulator reads and writes. Nothing outside these namespaces
-//! is touched; dropping [`Parties`] deletes them.
+//! is changed (the host's list of allowed congestion controls may gain one
+//! for a moment, see [`set_congestion`]); dropping [`Parties`] deletes them.
 
 use std::fs::File;
 use std::io;
@@ -27,6 +28,52 @@ pub fn destination(packet: &[u8]) -> Option<usize> {
         .then(|| header[19] as usize - 1)
 }
 
+/// How each party's kernel runs TCP. New namespaces take some of these
+/// from the host (here BBR as the congestion control, a 32 MiB receive
+/// buffer): each is set explicitly, to a fresh Linux's defaults unless a
+/// measurement asks otherwise, so a run means the same on every machine.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostTcp {
+    /// `net.ipv4.tcp_congestion_control`.
+    pub congestion: String,
+    /// The largest send and receive buffers autotuning may grow to; `None`
+    /// keeps Linux's defaults (4 MiB to send, 6 MiB to receive).
+    pub buffer_max: Option<u64>,
+    /// `net.ipv4.tcp_slow_start_after_idle`: a connection idle for longer
+    /// than its retransmission timeout starts again from the initial window.
+    pub slow_start_after_idle: bool,
+}
+
+impl Default for HostTcp {
+    fn default() -> HostTcp {
+        HostTcp {
+            congestion: "cubic".into(),
+            buffer_max: None,
+            slow_start_after_idle: true,
+        }
+    }
+}
+
+impl HostTcp {
+    /// The sysctl settings, as `key=value`, but for the congestion
+    /// control (see [`set_congestion`]).
+    fn settings(&self) -> Vec<String> {
+        let (rmem, wmem) = match self.buffer_max {
+            Some(max) => (max, max),
+            None => (6 << 20, 4 << 20),
+        };
+        vec![
+            "net.ipv6.conf.all.disable_ipv6=1".into(),
+            format!("net.ipv4.tcp_rmem=4096 131072 {rmem}"),
+            format!("net.ipv4.tcp_wmem=4096 16384 {wmem}"),
+            format!(
+                "net.ipv4.tcp_slow_start_after_idle={}",
+                u8::from(self.slow_start_after_idle)
+            ),
+        ]
+    }
+}
+
 /// The three namespaces and their TUN devices.
 pub struct Parties {
     names: Vec<String>,
@@ -36,13 +83,14 @@ pub struct Parties {
 
 impl Parties {
     /// Creates `twan<pid>-0`, `-1` and `-2`, each with its TUN device up,
-    /// its address and `mtu`, loopback up, IPv6 off and TCP buffers that
-    /// may grow to `tcp_buffer_max` bytes.
-    pub fn create(mtu: u32, tcp_buffer_max: u64) -> io::Result<Parties> {
+    /// its address and `mtu`, loopback up, IPv6 off and TCP run as `tcp`
+    /// says.
+    pub fn create(mtu: u32, tcp: &HostTcp) -> io::Result<Parties> {
         let mut parties = Parties {
             names: Vec::new(),
             tuns: Vec::new(),
         };
+        remove_stale();
         for rank in 0..3 {
             let name = format!("twan{}-{rank}", std::process::id());
             ip(&["netns", "add", &name])?;
@@ -50,16 +98,14 @@ impl Parties {
             let tun = std::thread::scope(|s| s.spawn(|| open_tun_in(&name)).join())
                 .map_err(|_| io::Error::other("the TUN thread panicked"))??;
             parties.tuns.push(tun);
-            let buffers = format!("4096 131072 {tcp_buffer_max}");
-            for (key, value) in [
-                ("net.ipv6.conf.all.disable_ipv6", "1"),
-                ("net.ipv4.tcp_rmem", buffers.as_str()),
-                ("net.ipv4.tcp_wmem", buffers.as_str()),
-            ] {
-                run(Command::new("ip")
-                    .args(["netns", "exec", &name, "sysctl", "-q", "-w"])
-                    .arg(format!("{key}={value}")))?;
+            for setting in tcp.settings() {
+                sysctl_in(&name, &setting)?;
             }
+            sysctl_in(
+                &name,
+                &format!("net.ipv4.tcp_congestion_control={}", tcp.congestion),
+            )
+            .or_else(|_| set_congestion(&name, &tcp.congestion))?;
             let mtu = mtu.to_string();
             let cidr = format!("{}/24", address(rank));
             ip(&["-n", &name, "link", "set", "lo", "up"])?;
@@ -81,6 +127,59 @@ impl Drop for Parties {
             if let Err(e) = ip(&["netns", "delete", name]) {
                 eprintln!("ternion-wan: could not delete namespace {name}: {e}");
             }
+        }
+    }
+}
+
+fn sysctl_in(namespace: &str, setting: &str) -> io::Result<()> {
+    run(Command::new("ip")
+        .args(["netns", "exec", namespace, "sysctl", "-q", "-w"])
+        .arg(setting))
+}
+
+const ALLOWED_CONGESTION: &str = "/proc/sys/net/ipv4/tcp_allowed_congestion_control";
+
+/// Makes `congestion` the congestion control of `namespace` where the host
+/// does not allow it yet: a namespace may only default to one the host's
+/// `tcp_allowed_congestion_control` lists. The host's list gains it for
+/// the moment it takes to set, and is then written back as it was.
+fn set_congestion(namespace: &str, congestion: &str) -> io::Result<()> {
+    let allowed = std::fs::read_to_string(ALLOWED_CONGESTION)?;
+    let allowed = allowed.trim();
+    if allowed.split_whitespace().any(|c| c == congestion) {
+        return sysctl_in(
+            namespace,
+            &format!("net.ipv4.tcp_congestion_control={congestion}"),
+        );
+    }
+    std::fs::write(ALLOWED_CONGESTION, format!("{allowed} {congestion}"))?;
+    let set = sysctl_in(
+        namespace,
+        &format!("net.ipv4.tcp_congestion_control={congestion}"),
+    );
+    let restored = std::fs::write(ALLOWED_CONGESTION, allowed);
+    set.and(restored)
+}
+
+/// Deletes the namespaces of earlier runs that were killed before they
+/// could (`twan<pid>-<rank>` whose process is gone).
+fn remove_stale() {
+    let Ok(out) = Command::new("ip").args(["netns", "list"]).output() else {
+        return;
+    };
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let name = line.split_whitespace().next().unwrap_or("");
+        let Some(pid) = name
+            .strip_prefix("twan")
+            .and_then(|rest| rest.split_once('-'))
+            .and_then(|(pid, _)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !std::path::Path::new(&format!("/proc/{pid}")).exists()
+            && ip(&["netns", "delete", name]).is_ok()
+        {
+            eprintln!("ternion-wan: deleted namespace {name}, left by a run that was killed");
         }
     }
 }
