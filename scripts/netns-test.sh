@@ -7,7 +7,7 @@
 #   --quick  fewer programs on the wide-area path (the rest is unchanged)
 #   --keep   keep the work directory (logs, outputs, keys) even on success
 #
-# What it does (as root; it needs `ip` from iproute2 and python3):
+# What it does (as root; it needs `ip` from iproute2):
 #  1. A fourth namespace holds a Linux bridge (10.77.0.254/24); three rank
 #     namespaces hang off it by veth pairs, rank R at 10.77.0.(R+1)/24.  The
 #     host's own interfaces and routes are never touched, and every
@@ -22,11 +22,11 @@
 #  3. link cut: ring_exchange on the direct path while rank 1's interface is
 #     down for 2 s (TERNION_CUT_SECONDS) mid-exchange; the job must finish
 #     with the same results.
-#  4. wan:      the programs again over a 20 ms (+0..5 ms jitter) one-way
-#     delay: `tc netem` if the kernel has it, else scripts/netns/delay_proxy.py
-#     in the bridge namespace, placed in the path through each rank's
-#     TERNION_PEERS (its own entry is where it binds, the other entries are
-#     the proxies in front of those peers).
+#  4. wan:      the programs again across the wide-area emulator
+#     (tests/wan, `ternion-wan run --profile cross-region`: 20 +-2 ms round
+#     trip, 1 Gbit/s, 0.01% loss, below TCP), each rank in one of its three
+#     namespaces at its address there; the emulator must have carried
+#     packets on every path.
 #
 # One PASS/FAIL line per check; exits 1 if any check failed, 3 if it cannot
 # run here (not root, no namespaces, drop-in not built).  TERNION_MPI_TIMEOUT
@@ -55,9 +55,9 @@ for arg in "$@"; do
 done
 
 TERNION=target/release/ternion
+WAN=target/release/ternion-wan
 TERNION_CC=target/release/ternion-mpicc
 TERNION_CXX=target/release/ternion-mpicxx
-PROXY=$script_dir/netns/delay_proxy.py
 TIMEOUT_SECONDS=${TERNION_MPI_TIMEOUT:-60}
 
 # Names carry this script's PID so concurrent runs cannot collide, and so a
@@ -70,9 +70,7 @@ SUBNET_PREFIX=10.77.0
 HUB_ADDR=$SUBNET_PREFIX.254
 RANK_ADDR=("$SUBNET_PREFIX.1" "$SUBNET_PREFIX.2" "$SUBNET_PREFIX.3")
 RANK_PORT=7100
-PROXY_PORT_BASE=7200 # the proxy in front of rank R listens on HUB_ADDR:(base+R)
-WAN_DELAY_MS=20
-WAN_JITTER_MS=5
+WAN_PROFILE=cross-region
 CUT_PROGRAM=ring_exchange
 CUT_RANK=1
 # A party is presumed dead after 5 s of silence (the default
@@ -105,10 +103,10 @@ skip() {
   exit 3
 }
 ((EUID == 0)) || skip "network namespaces need root"
-scripts/deps.sh install build netns
-scripts/deps.sh need ip python3 cc c++ || exit 1
-PYTHON=$(command -v python3)
-# The launcher, the drop-in's libraries and its compiler wrappers.
+scripts/deps.sh install build netns wan
+scripts/deps.sh need ip sysctl cc c++ || exit 1
+# The launcher, the drop-in's libraries, its compiler wrappers and the
+# wide-area emulator.
 cargo build --release -q
 
 # ---- clean-up ----------------------------------------------------------------
@@ -217,14 +215,6 @@ make_network() {
   done
 }
 
-# Does this kernel have netem?  Tried on the hub namespace's loopback,
-# which nothing uses.
-netem_works() {
-  command -v tc >/dev/null || return 1
-  tc -n "$NS_HUB" qdisc add dev lo root netem delay 1ms >/dev/null 2>&1 || return 1
-  tc -n "$NS_HUB" qdisc del dev lo root >/dev/null 2>&1 || true
-}
-
 # Reads one counter of a rank's interface (the namespace's own /sys).
 iface_bytes() {
   ip netns exec "${NS_RANK[$1]}" cat "/sys/class/net/eth0/statistics/$2"
@@ -239,7 +229,7 @@ cut_link_bytes() {
 
 random_session() { od -An -tx1 -N16 /dev/urandom | tr -d ' \n'; }
 
-# Starts PROG as the three ranks, rank R in its own namespace with peer
+# Starts PROG as the three ranks, rank R in namespace JOB_NS[R] with peer
 # list PEERS[R], as `ternion run` starts them (see
 # platform-linux/src/bin/ternion/launch.rs: TERNION_RANK, TERNION_PEERS,
 # TERNION_SESSION, TERNION_PRIVATE_KEY_FILE, TERNION_PUBLIC_KEYS).  The
@@ -248,6 +238,7 @@ random_session() { od -An -tx1 -N16 /dev/urandom | tr -d ' \n'; }
 # differs between ranks when proxies are in the path.
 #   start_job PROG OUTDIR PEERS0 PEERS1 PEERS2
 RANK_PIDS=()
+JOB_NS=("${NS_RANK[@]}")
 start_job() {
   local prog=$1 outdir=$2 session r
   local -a peers=("$3" "$4" "$5")
@@ -256,7 +247,7 @@ start_job() {
   mkdir -p "$outdir"
   RANK_PIDS=()
   for r in 0 1 2; do
-    ip netns exec "${NS_RANK[r]}" \
+    ip netns exec "${JOB_NS[r]}" \
       timeout -k 10 "$TIMEOUT_SECONDS" \
       env TERNION_RANK="$r" TERNION_PEERS="${peers[r]}" TERNION_SESSION="$session" \
       TERNION_PRIVATE_KEY_FILE="$work/keys/rank$r.key" TERNION_PUBLIC_KEYS="$PUBLIC_KEYS" \
@@ -490,74 +481,43 @@ if ((QUICK)); then
   done
 fi
 
-if netem_works; then
-  echo "== wan: ${WAN_DELAY_MS} ms + 0..${WAN_JITTER_MS} ms one-way delay by tc netem on every rank's eth0"
-  # netem's jitter is +-J around its mean: mean D+J/2 and jitter J/2 give
-  # the proxy's range D..D+J.
-  netem_mean=$(awk -v d="$WAN_DELAY_MS" -v j="$WAN_JITTER_MS" 'BEGIN { print d + j / 2 }')
-  netem_jitter=$(awk -v j="$WAN_JITTER_MS" 'BEGIN { print j / 2 }')
-  for r in 0 1 2; do
-    tc -n "${NS_RANK[r]}" qdisc add dev eth0 root netem delay "${netem_mean}ms" "${netem_jitter}ms"
-  done
-  for prog in "${wan_programs[@]}"; do
-    run_check wan "$prog" "$DIRECT_PEERS" "$DIRECT_PEERS" "$DIRECT_PEERS"
-  done
-  for r in 0 1 2; do
-    tc -n "${NS_RANK[r]}" qdisc del dev eth0 root
-  done
+echo "== wan: across the wide-area emulator's $WAN_PROFILE profile (tests/wan), each rank in one of its namespaces"
+# The emulator makes its three namespaces and runs a command with their
+# names and addresses in TERNION_WAN_*; this one writes them down and
+# waits. Ended by SIGTERM, the emulator deletes its namespaces and prints
+# each path's counters.
+mkdir -p "$work/wan"
+"$WAN" run --profile "$WAN_PROFILE" -- bash -c \
+  'env | grep "^TERNION_WAN_" >"$1.part" && mv "$1.part" "$1" && exec sleep infinity' _ "$work/wan/network" \
+  2>"$work/wan/emulator.log" &
+wan_pid=$!
+STARTED_PIDS+=("$wan_pid")
+for _ in $(seq 300); do
+  [[ -e $work/wan/network ]] && break
+  sleep 0.1
+done
+if [[ ! -e $work/wan/network ]]; then
+  fail "wan: the emulator did not start (log: $work/wan/emulator.log)"
+  exit 1
+fi
+declare -A wan_env
+while IFS== read -r key value; do wan_env[$key]=$value; done <"$work/wan/network"
+JOB_NS=("${wan_env[TERNION_WAN_NS_0]}" "${wan_env[TERNION_WAN_NS_1]}" "${wan_env[TERNION_WAN_NS_2]}")
+WAN_PEERS="${wan_env[TERNION_WAN_ADDR_0]}:$RANK_PORT,${wan_env[TERNION_WAN_ADDR_1]}:$RANK_PORT,${wan_env[TERNION_WAN_ADDR_2]}:$RANK_PORT"
+log "ranks in ${JOB_NS[*]}, TERNION_PEERS=$WAN_PEERS"
+for prog in "${wan_programs[@]}"; do
+  run_check wan "$prog" "$WAN_PEERS" "$WAN_PEERS" "$WAN_PEERS"
+done
+kill -TERM "$wan_pid"
+wait "$wan_pid" || true
+# The results only mean something if the traffic crossed the emulator:
+# every one of its six paths must have delivered packets.
+carried=$(grep -c -E '^ternion-wan: [0-2] -> [0-2]: [1-9][0-9]* delivered' "$work/wan/emulator.log" || true)
+packets=$(awk '/^ternion-wan: [0-2] -> [0-2]: / { n += $5 } END { print n + 0 }' "$work/wan/emulator.log")
+if ((carried == 6)); then
+  pass "wan path ($packets packets through the emulator, on all 6 paths)"
 else
-  echo "== wan: no tc netem in this kernel; ${WAN_DELAY_MS} ms + 0..${WAN_JITTER_MS} ms one-way delay by $PROXY"
-  mkdir -p "$work/wan"
-  proxy_addr=()
-  for r in 0 1 2; do
-    proxy_addr[r]=$HUB_ADDR:$((PROXY_PORT_BASE + r))
-    ip netns exec "$NS_HUB" "$PYTHON" "$PROXY" \
-      --listen "${proxy_addr[r]}" --connect "${RANK_ADDR[r]}:$RANK_PORT" \
-      --delay-ms "$WAN_DELAY_MS" --jitter-ms "$WAN_JITTER_MS" \
-      --ready-file "$work/wan/proxy$r.ready" 2>"$work/wan/proxy$r.log" &
-    STARTED_PIDS+=("$!")
-  done
-  for r in 0 1 2; do
-    for _ in $(seq 100); do
-      [[ -e $work/wan/proxy$r.ready ]] && break
-      sleep 0.05
-    done
-    if [[ ! -e $work/wan/proxy$r.ready ]]; then
-      fail "wan: the proxy for rank $r did not start (log: $work/wan/proxy$r.log)"
-      exit 1
-    fi
-  done
-  # Rank R binds its real address; it reaches every other rank through
-  # the proxy in front of that rank.
-  wan_peers=()
-  for r in 0 1 2; do
-    entries=()
-    for p in 0 1 2; do
-      if ((p == r)); then
-        entries+=("${RANK_ADDR[p]}:$RANK_PORT")
-      else
-        entries+=("${proxy_addr[p]}")
-      fi
-    done
-    wan_peers[r]=$(
-      IFS=,
-      echo "${entries[*]}"
-    )
-    log "rank $r: TERNION_PEERS=${wan_peers[r]}"
-  done
-  for prog in "${wan_programs[@]}"; do
-    run_check wan "$prog" "${wan_peers[@]}"
-  done
-  # The wan results only mean something if the traffic took the delayed
-  # path: count what the proxies carried.
-  read -r connections bytes < <(
-    awk '/ closed \(/ { n++; b += $(NF-5) + $(NF-2) } END { print n + 0, b + 0 }' "$work"/wan/proxy?.log
-  )
-  if ((connections > 0 && bytes > 0)); then
-    pass "wan path ($connections connections through the proxies, $((bytes / 1000000)) MB)"
-  else
-    fail "wan path: the proxies carried no traffic (logs: $work/wan/proxy?.log)"
-  fi
+  fail "wan path: $carried of the emulator's 6 paths carried packets (log: $work/wan/emulator.log)"
 fi
 
 echo
