@@ -641,19 +641,27 @@ static void bench_print_json(FILE *f, const char *system, const struct bench_con
     fflush(f);
 }
 
-/* Parses [--quick]; anything else is a usage error. */
-static bool bench_parse_args(int argc, char **argv, const char *usage)
+/* What a program was asked to run: the loopback workloads above or the
+ * wide-area ones of wan.h, in full or quick (a smoke test). */
+struct bench_args {
+    bool quick, wan;
+};
+
+/* Parses [--quick] [--wan]; anything else is a usage error. */
+static struct bench_args bench_parse_args(int argc, char **argv, const char *usage)
 {
-    bool quick = false;
+    struct bench_args a = {false, false};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0) {
-            quick = true;
+            a.quick = true;
+        } else if (strcmp(argv[i], "--wan") == 0) {
+            a.wan = true;
         } else {
             fprintf(stderr, "usage: %s\n", usage);
             exit(argv[i][0] == '-' && strcmp(argv[i], "--help") == 0 ? 0 : 64);
         }
     }
-    return quick;
+    return a;
 }
 
 #endif /* TERNION_BENCH_COMMON_H */

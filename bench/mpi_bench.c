@@ -2,18 +2,20 @@
  * OpenMPI baseline for the ternion benchmarks.
  *
  *   mpicc -O2 -Wall -Wextra -o mpi_bench bench/mpi_bench.c
- *   mpirun -np 3 ./mpi_bench [--quick]
+ *   mpirun -np 3 ./mpi_bench [--quick] [--wan]
  *
  * Each exchange is MPI_Irecv from succ + MPI_Isend to pred + MPI_Waitall;
  * the exchange-pattern workload also runs MPI_Send + MPI_Recv and
  * MPI_Irecv + MPI_Isend + MPI_Wait (send) + MPI_Wait (receive), Secrecy's
- * own pattern.  The workloads themselves live in common.h.  Rank 0 prints one JSON
+ * own pattern.  The workloads themselves live in common.h (wan.h for
+ * --wan).  Rank 0 prints one JSON
  * object on stdout.
  */
 #include <mpi.h>
 #include <stdlib.h>
 
 #include "common.h"
+#include "wan.h"
 
 struct mpi_ctx {
     MPI_Request req[XFER_MAX_OPS];
@@ -99,8 +101,7 @@ int main(int argc, char **argv)
     if (size != PARTIES)
         bench_die(64, "needs exactly %d ranks (mpirun -np %d), got %d", PARTIES, PARTIES, size);
 
-    bool quick = bench_parse_args(argc, argv, "mpirun -np 3 mpi_bench [--quick]");
-    struct bench_config cfg = bench_config_for(quick);
+    struct bench_args args = bench_parse_args(argc, argv, "mpirun -np 3 mpi_bench [--quick] [--wan]");
 
     struct mpi_ctx ctx = {.nreq = 0};
     struct transport t = {
@@ -116,10 +117,19 @@ int main(int argc, char **argv)
         .send_then_recv = mpi_send_then_recv,
         .xfer_wait_each = mpi_xfer_wait_each,
     };
-    struct bench_results res;
-    bench_run(&t, &cfg, &res);
-    if (rank == 0)
-        bench_print_json(stdout, t.system, &cfg, &res);
+    if (args.wan) {
+        struct wan_config cfg = wan_config_for(args.quick);
+        struct wan_results res;
+        wan_run(&t, &cfg, &res);
+        if (rank == 0)
+            wan_print_json(stdout, t.system, &cfg, &res);
+    } else {
+        struct bench_config cfg = bench_config_for(args.quick);
+        struct bench_results res;
+        bench_run(&t, &cfg, &res);
+        if (rank == 0)
+            bench_print_json(stdout, t.system, &cfg, &res);
+    }
     MPI_Finalize();
     return 0;
 }

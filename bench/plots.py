@@ -2,6 +2,7 @@
 """Draw a benchmark report as SVG pictures, with the standard library only.
 
     plots.py target/bench/report.json [OUTDIR]
+    plots.py --wan target/bench/wan.json [OUTDIR]
 
 Writes into OUTDIR (default: the report's directory):
 
@@ -10,6 +11,12 @@ Writes into OUTDIR (default: the report's directory):
   - latency.svg: the 8-byte exchange's p50, mean and p99 per system;
   - cpu.svg: CPU seconds per GiB sent (all three parties) per system, for
     the 128 MiB exchange, the rounds and the open.
+
+With --wan, the wide-area report (bench/wan_report.py) instead:
+
+  - wan-rounds-PROFILE.svg for each profile: time per dependent ring round
+    against message size, one line per system, and the path's floor (the
+    one-way delay plus size / rate) dashed (both axes logarithmic).
 
 SVG is drawn by hand so that a fresh machine needs no plotting library.
 """
@@ -126,6 +133,38 @@ def throughput_plot(report, date):
     return svg
 
 
+def wan_rounds_plot(report, name):
+    p = report["profiles"][name]
+    systems = list(p["systems"])
+    path = p["path"]
+    svg = Svg(f"Time per round across {name} ({path['mean_rtt_ms']:g} ms, "
+              f"{path['rate_bps'] / 1e9:g} Gbit/s; {report['date']})")
+    rounds = {s: [(r["bytes"], r["per_round_s"] * 1e3) for r in p["systems"][s]["rounds"]] for s in systems}
+    sizes = [b for b, _ in rounds[systems[0]]]
+    floor = [(b, p["floor"]["round_s"][str(b)] * 1e3) for b in sizes]
+    values = [v for pts in rounds.values() for _, v in pts] + [v for _, v in floor]
+    lo, hi = min(values) / 1.2, max(values) * 1.2
+    x0, x1, y0, y1 = LEFT, WIDTH - RIGHT, HEIGHT - BOTTOM, TOP
+    lx = lambda b: x0 + (x1 - x0) * (math.log(b) - math.log(sizes[0])) / (math.log(sizes[-1]) - math.log(sizes[0]))  # noqa: E731
+    ly = lambda v: y0 - (y0 - y1) * (math.log(v) - math.log(lo)) / (math.log(hi) - math.log(lo))  # noqa: E731
+    svg.axes("message size per party and round", "ms per round (log)")
+    for b in sizes:
+        svg.line(lx(b), y0, lx(b), y0 + 4)
+        svg.text(lx(b), y0 + 18, size_label(b), anchor="middle")
+    for v in log_ticks(lo, hi):
+        svg.line(x0, ly(v), x1, ly(v), "#ddd")
+        svg.text(x0 - 6, ly(v) + 4, f"{v:g}", anchor="end")
+    for (b1, v1), (b2, v2) in zip(floor, floor[1:]):
+        svg.line(lx(b1), ly(v1), lx(b2), ly(v2), "#000", 1, "5,4")
+    for s in systems:
+        svg.polyline([(lx(b), ly(v)) for b, v in rounds[s]], COLOURS[s])
+    svg.legend(systems)
+    y = TOP + 10 + 20 * len(systems)
+    svg.line(WIDTH - RIGHT + 15, y - 3, WIDTH - RIGHT + 27, y - 3, "#000", 1, "5,4")
+    svg.text(WIDTH - RIGHT + 33, y + 1, "floor: delay + size/rate")
+    return svg
+
+
 def grouped_bars(title, ylabel, groups, value, unit):
     """One group per entry of `groups` (label, key), one bar per system."""
     svg = Svg(title)
@@ -154,11 +193,21 @@ def grouped_bars(title, ylabel, groups, value, unit):
 
 
 def main():
-    if len(sys.argv) not in (2, 3):
+    args = sys.argv[1:]
+    wan = bool(args) and args[0] == "--wan"
+    if wan:
+        args = args[1:]
+    if len(args) not in (1, 2):
         print(__doc__, file=sys.stderr)
         return 2
-    path = sys.argv[1]
-    outdir = sys.argv[2] if len(sys.argv) == 3 else os.path.dirname(path) or "."
+    path = args[0]
+    outdir = args[1] if len(args) == 2 else os.path.dirname(path) or "."
+    if wan:
+        with open(path, encoding="utf-8") as f:
+            report = json.load(f)
+        for name in report["profiles"]:
+            wan_rounds_plot(report, name).save(os.path.join(outdir, f"wan-rounds-{name}.svg"))
+        return 0
     with open(path, encoding="utf-8") as f:
         report = json.load(f)
     date = report["date"]

@@ -3,7 +3,7 @@
  * security; what plain sockets can do on this machine.
  *
  *   cc -O2 -pthread -Wall -Wextra -o raw_tcp_bench bench/raw_tcp_bench.c
- *   ./raw_tcp_bench [--quick]
+ *   ./raw_tcp_bench [--quick] [--wan]
  *
  * The three ranks and their connections come from tcp_mesh.h.  Transfers
  * go straight between the caller's buffers and the socket in as few calls
@@ -18,6 +18,7 @@
 #include <poll.h>
 
 #include "common.h"
+#include "wan.h"
 #include "tcp_mesh.h"
 
 /* One non-blocking or blocking attempt; returns bytes moved, 0 if the
@@ -88,8 +89,7 @@ static void tcp_xfer(void *vctx, const struct xfer_op *ops, int nops)
 
 int main(int argc, char **argv)
 {
-    bool quick = bench_parse_args(argc, argv, "raw_tcp_bench [--quick]");
-    struct bench_config cfg = bench_config_for(quick);
+    struct bench_args args = bench_parse_args(argc, argv, "raw_tcp_bench [--quick] [--wan]");
 
     /* The mesh's sockets are all a raw TCP party needs. */
     struct mesh_party ctx = {0};
@@ -105,14 +105,5 @@ int main(int argc, char **argv)
         .xfer_start = mesh_xfer_start,
         .xfer_wait = mesh_xfer_wait,
     };
-    struct bench_results res;
-    bench_run(&t, &cfg, &res);
-
-    if (rank != 0)
-        _exit(0);
-
-    if (!mesh_children_succeeded())
-        return 1;
-    bench_print_json(stdout, t.system, &cfg, &res);
-    return 0;
+    return mesh_run(&t, args);
 }

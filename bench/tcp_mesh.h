@@ -1,13 +1,14 @@
 /*
- * Three local ranks over TCP, for the socket baselines (raw_tcp_bench.c,
+ * Three ranks over TCP, for the socket baselines (raw_tcp_bench.c,
  * tls_bench.c): rank 0 binds three listeners on 127.0.0.1 port 0 (so the
- * kernel picks free ports), forks ranks 1 and 2, and every pair connects
- * once with TCP_NODELAY.  The program supplies its transfer (`xfer`);
+ * kernel picks free ports) and forks ranks 1 and 2, or each rank is
+ * started on its own (BENCH_RANK, BENCH_PEERS: one per network namespace
+ * of the wide-area emulator); every pair connects once with TCP_NODELAY.  The program supplies its transfer (`xfer`);
  * the barrier and the batches that run in a thread while the caller
  * computes (xfer_start/xfer_wait) are built on it here.  Rank 0 collects
  * the children's exit statuses.
  *
- * Include after common.h.
+ * Include after common.h and wan.h.
  */
 #ifndef TERNION_BENCH_TCP_MESH_H
 #define TERNION_BENCH_TCP_MESH_H
@@ -137,72 +138,134 @@ static void fd_read_full(int fd, void *buf, size_t len)
     }
 }
 
-static int open_listener(uint16_t *port)
+/* A listener on `sa` (port 0: the kernel picks one, written back). */
+static int open_listener(struct sockaddr_in *sa)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         bench_die(1, "socket: %s", strerror(errno));
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof sa;
-    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, PARTIES) < 0 ||
-        getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
-        bench_die(1, "listen on 127.0.0.1: %s", strerror(errno));
-    *port = ntohs(sa.sin_port);
+    int one = 1;
+    socklen_t len = sizeof *sa;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+        bind(fd, (struct sockaddr *)sa, sizeof *sa) < 0 || listen(fd, PARTIES) < 0 ||
+        getsockname(fd, (struct sockaddr *)sa, &len) < 0)
+        bench_die(1, "listen on %s:%u: %s", inet_ntoa(sa->sin_addr), ntohs(sa->sin_port),
+                  strerror(errno));
     return fd;
 }
 
-/* Forks ranks 1 and 2 and connects the mesh: m->fd[p] is the connection
- * to rank p, m->rank this process's rank, and `xfer` moves its bytes.
- * Each rank connects to every lower rank
- * (announcing its rank) and accepts every higher one; the listeners exist
- * before the fork, so connect() never races the peer's accept(). */
+/* Connects to `sa`, trying again while nothing listens there yet (a rank
+ * started on its own may come up after the ranks that dial it), for up to
+ * a minute. */
+static int dial(int peer, const struct sockaddr_in *sa)
+{
+    double deadline = now_s() + 60;
+    for (;;) {
+        int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (s < 0)
+            bench_die(1, "socket: %s", strerror(errno));
+        if (connect(s, (const struct sockaddr *)sa, sizeof *sa) == 0)
+            return s;
+        int e = errno;
+        close(s);
+        if ((e != ECONNREFUSED && e != EINTR) || now_s() > deadline)
+            bench_die(1, "connect to rank %d (%s:%u): %s", peer, inet_ntoa(sa->sin_addr),
+                      ntohs(sa->sin_port), strerror(e));
+        usleep(50 * 1000);
+    }
+}
+
+/* A rank started on its own: BENCH_RANK is its rank and BENCH_PEERS where
+ * every rank listens, "a.b.c.d:port,a.b.c.d:port,a.b.c.d:port", rank 0
+ * first.  Returns false when BENCH_RANK is not set. */
+static bool mesh_rank_from_env(int *me, struct sockaddr_in addr[PARTIES])
+{
+    const char *rank = getenv("BENCH_RANK"), *peers = getenv("BENCH_PEERS");
+    if (!rank)
+        return false;
+    char *end;
+    long r = strtol(rank, &end, 10);
+    if (*rank == '\0' || *end != '\0' || r < 0 || r >= PARTIES)
+        bench_die(64, "BENCH_RANK must be 0, 1 or 2, not '%s'", rank);
+    *me = (int)r;
+    bench_rank = *me;
+    if (!peers)
+        bench_die(64, "BENCH_RANK is set but BENCH_PEERS is not");
+    const char *p = peers;
+    for (int i = 0; i < PARTIES; i++) {
+        char host[64];
+        unsigned port;
+        int used = 0;
+        if (sscanf(p, "%63[0-9.]:%u%n", host, &port, &used) != 2 || port > 65535 ||
+            (p[used] != (i == PARTIES - 1 ? '\0' : ',')))
+            bench_die(64, "BENCH_PEERS must be three a.b.c.d:port entries, not '%s'", peers);
+        addr[i] = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+        if (inet_pton(AF_INET, host, &addr[i].sin_addr) != 1)
+            bench_die(64, "BENCH_PEERS: '%s' is not an IPv4 address", host);
+        p += used + 1;
+    }
+    return true;
+}
+
+/* Forks ranks 1 and 2 on this machine (each rank listening on 127.0.0.1,
+ * at a port the kernel picks), or, when BENCH_RANK is set, is the one
+ * rank it names (mesh_rank_from_env), as on three hosts.  Then connects
+ * the mesh: m->fd[p] is the connection to rank p, m->rank this process's
+ * rank, and `xfer` moves its bytes.  Each rank connects to every lower
+ * rank (announcing its rank) and accepts every higher one. */
 static void mesh_start(struct mesh_party *m, mesh_xfer_fn *xfer)
 {
     int *fd = m->fd;
-    int listen_fd[PARTIES];
-    uint16_t port[PARTIES];
+    int listen_fd = -1, me = 0;
+    struct sockaddr_in addr[PARTIES];
     bench_abort_hook = mesh_abort;
     bench_rank = 0;
-    for (int r = 0; r < PARTIES; r++)
-        listen_fd[r] = open_listener(&port[r]);
 
-    fflush(NULL);
-    int me = 0;
-    for (int r = 1; r < PARTIES; r++) {
-        pid_t pid = fork();
-        if (pid < 0)
-            bench_die(1, "fork: %s", strerror(errno));
-        if (pid == 0) {
-            me = r;
-            bench_rank = r;
-            memset(mesh_child_pid, 0, sizeof mesh_child_pid);
-            /* Never outlive rank 0 (e.g. when a timeout kills it). */
-            prctl(PR_SET_PDEATHSIG, SIGKILL);
-            if (getppid() == 1)
-                _exit(1);
-            break;
+    if (mesh_rank_from_env(&me, addr)) {
+        listen_fd = open_listener(&addr[me]);
+    } else {
+        /* Every listener exists before the fork, so connect() never races
+         * the peer's accept(). */
+        int fds[PARTIES];
+        for (int r = 0; r < PARTIES; r++) {
+            addr[r] = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = 0};
+            addr[r].sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            fds[r] = open_listener(&addr[r]);
         }
-        mesh_child_pid[r] = pid;
+        fflush(NULL);
+        for (int r = 1; r < PARTIES; r++) {
+            pid_t pid = fork();
+            if (pid < 0)
+                bench_die(1, "fork: %s", strerror(errno));
+            if (pid == 0) {
+                me = r;
+                bench_rank = r;
+                memset(mesh_child_pid, 0, sizeof mesh_child_pid);
+                /* Never outlive rank 0 (e.g. when a timeout kills it). */
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                if (getppid() == 1)
+                    _exit(1);
+                break;
+            }
+            mesh_child_pid[r] = pid;
+        }
+        for (int r = 0; r < PARTIES; r++)
+            if (r != me)
+                close(fds[r]);
+        listen_fd = fds[me];
     }
 
     for (int p = 0; p < PARTIES; p++)
         fd[p] = -1;
     for (int p = 0; p < me; p++) {
-        int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (s < 0)
-            bench_die(1, "socket: %s", strerror(errno));
-        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port[p])};
-        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        if (connect(s, (struct sockaddr *)&sa, sizeof sa) < 0)
-            bench_die(1, "connect to rank %d (port %u): %s", p, port[p], strerror(errno));
+        int s = dial(p, &addr[p]);
         set_nodelay(s);
         int32_t id = me;
         fd_write_full(s, &id, sizeof id);
         fd[p] = s;
     }
     for (int k = me + 1; k < PARTIES; k++) {
-        int s = accept4(listen_fd[me], NULL, NULL, SOCK_CLOEXEC);
+        int s = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
         if (s < 0)
             bench_die(1, "accept: %s", strerror(errno));
         set_nodelay(s);
@@ -212,17 +275,19 @@ static void mesh_start(struct mesh_party *m, mesh_xfer_fn *xfer)
             bench_die(1, "unexpected peer id %d", id);
         fd[id] = s;
     }
-    for (int r = 0; r < PARTIES; r++)
-        close(listen_fd[r]);
+    close(listen_fd);
     m->rank = me;
     m->xfer = xfer;
 }
 
-/* Rank 0: waits for ranks 1 and 2; true if both exited with status 0. */
+/* Rank 0: waits for ranks 1 and 2 if it forked them; true if both exited
+ * with status 0 (ranks started on their own report their own status). */
 static bool mesh_children_succeeded(void)
 {
     bool ok = true;
     for (int r = 1; r < PARTIES; r++) {
+        if (mesh_child_pid[r] <= 0)
+            continue;
         int status;
         if (waitpid(mesh_child_pid[r], &status, 0) < 0)
             bench_die(1, "waitpid: %s", strerror(errno));
@@ -232,6 +297,31 @@ static bool mesh_children_succeeded(void)
         }
     }
     return ok;
+}
+
+/* Runs the workloads `args` asks for (common.h's, or wan.h's with --wan)
+ * and returns the program's exit status: rank 0 prints the JSON once its
+ * children, if it forked them, have succeeded; the other ranks print
+ * nothing. */
+static int mesh_run(const struct transport *t, struct bench_args args)
+{
+    struct bench_config cfg = bench_config_for(args.quick);
+    struct wan_config wan_cfg = wan_config_for(args.quick);
+    struct bench_results res;
+    struct wan_results wan_res;
+    if (args.wan)
+        wan_run(t, &wan_cfg, &wan_res);
+    else
+        bench_run(t, &cfg, &res);
+    if (t->rank != 0)
+        _exit(0);
+    if (!mesh_children_succeeded())
+        return 1;
+    if (args.wan)
+        wan_print_json(stdout, t->system, &wan_cfg, &wan_res);
+    else
+        bench_print_json(stdout, t->system, &cfg, &res);
+    return 0;
 }
 
 #endif /* TERNION_BENCH_TCP_MESH_H */

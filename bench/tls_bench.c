@@ -6,7 +6,7 @@
  * the raw TCP program.
  *
  *   cc -O2 -pthread -Wall -Wextra -o tls_bench bench/tls_bench.c -lssl -lcrypto
- *   ./tls_bench [--quick]
+ *   ./tls_bench [--quick] [--wan]
  *
  * The three ranks and their connections come from tcp_mesh.h; on each one
  * the connecting (higher) rank is the TLS client.  The server's key and
@@ -26,6 +26,7 @@
 #include <poll.h>
 
 #include "common.h"
+#include "wan.h"
 #include "tcp_mesh.h"
 
 struct tls_ctx {
@@ -167,8 +168,7 @@ static void tls_connect(struct tls_ctx *ctx)
 
 int main(int argc, char **argv)
 {
-    bool quick = bench_parse_args(argc, argv, "tls_bench [--quick]");
-    struct bench_config cfg = bench_config_for(quick);
+    struct bench_args args = bench_parse_args(argc, argv, "tls_bench [--quick] [--wan]");
 
     struct tls_ctx ctx = {0};
     mesh_start(&ctx.mesh, tls_xfer);
@@ -183,13 +183,5 @@ int main(int argc, char **argv)
         .xfer_start = mesh_xfer_start,
         .xfer_wait = mesh_xfer_wait,
     };
-    struct bench_results res;
-    bench_run(&t, &cfg, &res);
-
-    if (ctx.mesh.rank != 0)
-        _exit(0);
-    if (!mesh_children_succeeded())
-        return 1;
-    bench_print_json(stdout, t.system, &cfg, &res);
-    return 0;
+    return mesh_run(&t, args);
 }
