@@ -6,6 +6,7 @@
 # over loopback.
 #
 #   scripts/bench.sh [--quick] [--runs N] [--ukl]
+#   scripts/bench.sh --wan PROFILE[,PROFILE...] [--quick] [--runs N]
 #
 # Builds `target/release/ternion` and the C baselines (bench/*.c, into
 # target/bench/), runs the six systems N times interleaved (default 3;
@@ -19,6 +20,17 @@
 # benchmark and five Secrecy experiments (scripts/run-qemu.sh --bench
 # --secrecy-bench, N rounds; needs scripts/build-ukl.sh first).
 #
+# --wan runs the wide-area benchmark instead, on each named profile of the
+# emulator (region, cross-region, intercontinental, or all): every party
+# in its own network namespace behind `ternion-wan run` (tests/wan), the
+# workloads of bench/wan.h on ternion encrypted and plaintext (the MPI
+# program on its drop-in), OpenMPI-TCP, raw TCP and TLS, then four of
+# Secrecy's experiments, N times interleaved (bench/wan.py). It writes
+# target/bench/wan.json and wan.md (bench/wan_report.py: each workload
+# against the path's physical floor, and the ratios, under
+# ratios[PROFILE]) and wan-rounds-PROFILE.svg (time per round against
+# message size).
+#
 # Environment: BENCH_TIMEOUT overrides the per-run time limit in seconds
 # (default 600, quick 180).  What it needs (OpenMPI among it) is installed
 # first by scripts/deps.sh.
@@ -27,17 +39,24 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-usage() { sed -n '2,22s/^# \{0,1\}//p' "$0"; }
+usage() { awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0" | sed 's/^# \{0,1\}//'; }
 log() { printf 'bench: %s\n' "$*" >&2; }
 die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
 
 quick=0
 runs=""
 ukl=0
+wan=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) quick=1 ;;
         --ukl) ukl=1 ;;
+        --wan)
+            [ $# -ge 2 ] || die "--wan needs a profile (region, cross-region, intercontinental or all)"
+            wan="$2"
+            shift
+            ;;
+        --wan=*) wan="${1#--wan=}" ;;
         --runs)
             [ $# -ge 2 ] || die "--runs needs a number"
             runs="$2"
@@ -62,8 +81,10 @@ else
     run_timeout="${BENCH_TIMEOUT:-600}"
 fi
 [[ "$run_timeout" =~ ^[1-9][0-9]*$ ]] || die "BENCH_TIMEOUT must be a positive integer"
+if [ "$wan" = all ]; then wan=region,cross-region,intercontinental; fi
+[ -z "$wan" ] || [ "$ukl" = 0 ] || die "--wan and --ukl are separate benchmarks: run them one after the other"
 
-scripts/deps.sh install build bench >&2
+scripts/deps.sh install build bench ${wan:+wan} >&2
 scripts/deps.sh need python3 timeout cargo cc mpicc mpirun || exit 1
 
 # --- OpenMPI ---------------------------------------------------------------
@@ -93,6 +114,45 @@ cc -O2 -pthread -Wall -Wextra -o "$out/tls_bench" bench/tls_bench.c -lssl -lcryp
 log "building the AEAD benchmark (bench/aead: ring, aws-lc-rs, RustCrypto)"
 cargo build --release --manifest-path bench/aead/Cargo.toml >&2 ||
     die "cargo build of bench/aead failed"
+
+secrecy_dir="${TERNION_SECRECY_DIR:-$root/../shared/secrecy}"
+have_secrecy=0
+if [ -f "$secrecy_dir/src/core/comm.cpp" ]; then
+    have_secrecy=1
+    log "Secrecy's experiments: building (tests/secrecy/run.sh --build-only)"
+    tests/secrecy/run.sh --build-only >&2 || die "Secrecy's build failed"
+else
+    log "no Secrecy sources at $secrecy_dir (set TERNION_SECRECY_DIR): no Secrecy rows"
+fi
+
+# --- Across clouds (--wan) ---------------------------------------------------
+if [ -n "$wan" ]; then
+    wan_tool="${CARGO_TARGET_DIR:-$root/target}/release/ternion-wan"
+    [ -x "$wan_tool" ] || die "$wan_tool was not built"
+    wan_out="$out/wan"
+    rm -rf "$wan_out" "$out/wan.json" "$out/wan.md" "$out"/wan-rounds-*.svg
+    IFS=, read -ra profiles <<<"$wan"
+    for profile in "${profiles[@]}"; do
+        mkdir -p "$wan_out/$profile"
+        "$wan_tool" show --profile "$profile" >"$wan_out/$profile/profile.json" ||
+            die "unknown profile '$profile' (region, cross-region, intercontinental or all)"
+        log "across $profile: $runs interleaved run(s) of every system, then Secrecy's experiments"
+        secrecy_args=()
+        if [ "$have_secrecy" = 1 ]; then secrecy_args=(--secrecy-builds "$root/target/secrecy"); fi
+        "$wan_tool" run --profile "$profile" -- python3 bench/wan.py run --profile "$profile" \
+            --runs "$runs" --out "$wan_out/$profile" --ternion "$ternion" --bench-dir "$out" \
+            --timeout "$run_timeout" ${secrecy_args[@]+"${secrecy_args[@]}"} \
+            ${qflag[@]+"${qflag[@]}"} 2>"$wan_out/$profile/wan.log" ||
+            { tail -n 20 "$wan_out/$profile/wan.log" >&2; die "the run across $profile failed (log: $wan_out/$profile/wan.log)"; }
+    done
+    report_args=(--dir "$wan_out" --runs "$runs")
+    if [ "$quick" = 1 ]; then report_args+=(--quick); fi
+    python3 bench/wan_report.py "${report_args[@]}" "${profiles[@]}" || die "could not build the wide-area report"
+    python3 bench/plots.py --wan "$out/wan.json" || die "could not draw the wide-area plots"
+    log "wrote $out/wan.json and $out/wan.md"
+    cat "$out/wan.md"
+    exit 0
+fi
 
 # --- Runs ------------------------------------------------------------------
 rm -rf "$out/runs"
@@ -156,16 +216,11 @@ timeout --kill-after=10 "$run_timeout" "$aead_bench" \
 # Secrecy's communication-heavy experiments on ternion (encrypted and
 # plaintext) and OpenMPI, interleaved: skipped, with a note, only where
 # Secrecy's sources are not beside the repository.
-secrecy_dir="${TERNION_SECRECY_DIR:-$root/../shared/secrecy}"
-if [ -f "$secrecy_dir/src/core/comm.cpp" ]; then
-    log "Secrecy's experiments: building (tests/secrecy/run.sh --build-only)"
-    tests/secrecy/run.sh --build-only >&2 || die "Secrecy's build failed"
+if [ "$have_secrecy" = 1 ]; then
     log "Secrecy's experiments: $runs interleaved round(s) on ternion, ternion plaintext, OpenMPI"
     python3 bench/secrecy.py --ternion "$ternion" --builds "$root/target/secrecy" \
         --out "$out/secrecy.json" --rounds "$runs" ${qflag[@]+"${qflag[@]}"} ||
         die "the Secrecy experiments failed"
-else
-    log "no Secrecy sources at $secrecy_dir (set TERNION_SECRECY_DIR): no Secrecy rows"
 fi
 
 # --- Report ----------------------------------------------------------------

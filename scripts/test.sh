@@ -5,9 +5,9 @@
 # the core on a simulated lossy network (1,000 seeds), a minute of fuzzing
 # per target, the C and MPI suites, the README's commands, Secrecy's own
 # tests on ternion and on OpenMPI, three network namespaces, the wide-area
-# emulator's own checks, a soak and a benchmark smoke run (no
-# thresholds: they only prove the tools still work), and the UKL build and
-# its QEMU runs.
+# emulator's own checks, a soak and the benchmarks' smoke runs, on
+# loopback and across the emulated clouds (no thresholds: they only prove
+# the tools still work), and the UKL build and its QEMU runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -71,6 +71,9 @@ scripts/soak.sh --seconds 20 --report-seconds 10
 
 step "benchmark smoke run (quick mode, no thresholds)"
 scripts/bench.sh --quick
+
+step "wide-area benchmark smoke run: every system and Secrecy's four experiments across the cross-region profile (quick mode, no thresholds)"
+scripts/bench.sh --quick --wan cross-region
 
 step "the libc shim of the in-kernel C programs, against glibc (platform-ukl/libc)"
 platform-ukl/libc/tests/run.sh
