@@ -33,6 +33,7 @@ COLOURS = {
     "ternion": "#1f77b4",
     "ternion_plain": "#17becf",
     "ternion_mpi": "#9467bd",
+    "ternion_cubic": "#2ca02c",
     "openmpi_tcp": "#d62728",
     "raw_tcp": "#7f7f7f",
     "openssl_tls": "#ff7f0e",
@@ -138,7 +139,7 @@ def wan_rounds_plot(report, name):
     systems = list(p["systems"])
     path = p["path"]
     svg = Svg(f"Time per round across {name} ({path['mean_rtt_ms']:g} ms, "
-              f"{path['rate_bps'] / 1e9:g} Gbit/s; {report['date']})")
+              f"{path['rate_bps'] / 1e9:g} Gbit/s; {p['run']['date']})")
     rounds = {s: [(r["bytes"], r["per_round_s"] * 1e3) for r in p["systems"][s]["rounds"]] for s in systems}
     sizes = [b for b, _ in rounds[systems[0]]]
     floor = [(b, p["floor"]["round_s"][str(b)] * 1e3) for b in sizes]

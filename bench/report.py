@@ -30,6 +30,7 @@ LABELS = {
     "ternion": "ternion (encrypted)",
     "ternion_plain": "ternion plaintext",
     "ternion_mpi": "ternion MPI drop-in",
+    "ternion_cubic": "ternion on CUBIC",
     "openmpi_tcp": "OpenMPI (TCP)",
     "raw_tcp": "raw TCP",
     "openssl_tls": "OpenSSL TLS",

@@ -3,7 +3,7 @@
 --wan starts it there).
 
     wan.py run --profile P --runs N --out DIR --ternion PATH --bench-dir DIR
-               [--secrecy-builds DIR] [--quick] [--systems A,B]
+               [--secrecy-builds DIR] [--quick]
     wan.py rsh-agent HOST COMMAND      (OpenMPI's launch agent, see below)
 
 Every party runs in its own network namespace, reached only through the
@@ -26,7 +26,8 @@ way it would on three hosts:
 workloads of bench/wan.h), then Secrecy's experiments of SECRECY_WAN on
 ternion, ternion_plain and OpenMPI, interleaved, when --secrecy-builds is
 given. It writes DIR/runs/<system>-<i>.json (rank 0's JSON), their logs,
-and DIR/secrecy.json. A run that fails or times out stops the benchmark.
+DIR/secrecy.json and, once all is done, DIR/run.json (when, how many runs,
+quick or not). A run that fails or times out stops the benchmark.
 """
 
 import argparse
@@ -42,17 +43,21 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import secrecy  # noqa: E402  (the elapsed-time parsing of Secrecy's output)
 
-SYSTEMS = ["ternion", "ternion_plain", "openmpi_tcp", "raw_tcp", "openssl_tls"]
+# ternion_cubic is ternion encrypted on the host's congestion control
+# (TERNION_TCP_CONGESTION=system: CUBIC in the emulator's namespaces, as
+# every other system uses), to tell what BBR brings from what the rest of
+# ternion does.
+SYSTEMS = ["ternion", "ternion_plain", "ternion_cubic", "openmpi_tcp", "raw_tcp", "openssl_tls"]
 SECRECY_SYSTEMS = ["ternion", "ternion_plain", "openmpi_tcp"]
 # Four of Secrecy's experiments, as (full, --quick) arguments: TPC-H Q6 (a
 # selection with equality and inequality predicates, then an aggregate)
-# and a greater-than over a million rows, where each round moves megabytes;
+# and a greater-than over 256 Ki rows, where each round moves megabytes;
 # the ripple-carry adder (64 rounds of 64 Ki-element bit vectors); and a
 # sort of 256 rows, thousands of rounds of a few kilobytes, bound by the
 # round trip. The full sizes take seconds each on the cross-region path.
 SECRECY_WAN = {
-    "exp_tpch_q6": (["1048576"], ["4096"]),
-    "exp_greater": (["1048576"], ["4096"]),
+    "exp_tpch_q6": (["262144"], ["4096"]),
+    "exp_greater": (["262144"], ["4096"]),
     "exp_rca": (["65536"], ["1024"]),
     "exp_order_by": (["256", "4", "2"], ["64", "4", "2"]),
 }
@@ -88,9 +93,13 @@ def rsh_agent(host, command):
 class Job:
     """Three ranks (or one mpirun), started together and waited for together."""
 
+    # Jobs not yet waited for, killed if the benchmark stops early.
+    live = []
+
     def __init__(self, label, logdir, timeout_s):
         self.label, self.logdir, self.timeout_s = label, logdir, timeout_s
         self.procs = []
+        Job.live.append(self)
 
     def start(self, argv, env, stdout_path, stderr_path):
         with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
@@ -122,6 +131,7 @@ class Job:
                 why = "timed out" if now > deadline else "stalled after a rank failed"
                 sys.exit(f"wan.py: {self.label} {why} (logs in {self.logdir})")
             time.sleep(0.05)
+        Job.live.remove(self)
         return [p.returncode for p in self.procs]
 
 
@@ -193,9 +203,11 @@ def bench_run(net, system, i, a, runs_dir):
     job = Job(f"{system} run {i}", runs_dir, a.timeout)
     flags = ["--wan", *(["--quick"] if a.quick else [])]
     program = os.path.join(a.bench_dir, "mpi_bench_ternion")
-    if system in ("ternion", "ternion_plain"):
-        out = net.start_ternion(job, [program, *flags], system == "ternion_plain", name,
-                                {"BENCH_SYSTEM": system})
+    if system.startswith("ternion"):
+        settings = {"BENCH_SYSTEM": system}
+        if system == "ternion_cubic":
+            settings["TERNION_TCP_CONGESTION"] = "system"
+        out = net.start_ternion(job, [program, *flags], system == "ternion_plain", name, settings)
     elif system == "openmpi_tcp":
         out = net.start_openmpi(job, [os.path.join(a.bench_dir, "mpi_bench"), *flags], name)
     else:
@@ -241,9 +253,10 @@ def run(a):
     os.makedirs(runs_dir, exist_ok=True)
     net = Network(a.ternion, a.out)
     for i in range(1, a.runs + 1):
-        for system in a.systems.split(","):
+        for system in SYSTEMS:
             bench_run(net, system, i, a, runs_dir)
     if not a.secrecy_builds:
+        mark_done(a)
         return 0
     experiments = {name: sizes[1 if a.quick else 0] for name, sizes in SECRECY_WAN.items()}
     logdir = os.path.join(a.out, "secrecy")
@@ -269,7 +282,16 @@ def run(a):
     with open(os.path.join(a.out, "secrecy.json"), "w", encoding="utf-8") as f:
         json.dump(result, f, indent=2)
         f.write("\n")
+    mark_done(a)
     return 0
+
+
+def mark_done(a):
+    """Says the profile ran to the end, when and how, for wan_report.py."""
+    date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    with open(os.path.join(a.out, "run.json"), "w", encoding="utf-8") as f:
+        json.dump({"date": date, "runs": a.runs, "quick": a.quick}, f)
+        f.write("\n")
 
 
 def main():
@@ -286,10 +308,16 @@ def main():
     r.add_argument("--secrecy-builds")
     r.add_argument("--quick", action="store_true")
     r.add_argument("--timeout", type=float, default=900)
-    r.add_argument("--systems", default=",".join(SYSTEMS),
-                   help="a comma-separated subset of " + ",".join(SYSTEMS))
     a = ap.parse_args()
-    return run(a)
+    # Ranks run in sessions of their own, which a signal to this script
+    # does not reach: stop them too, or busy-polling ranks would outlive
+    # the namespaces they run in.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("wan.py: terminated"))
+    try:
+        return run(a)
+    finally:
+        for job in Job.live:
+            job.kill()
 
 
 if __name__ == "__main__":

@@ -3,9 +3,11 @@
 
 Called by scripts/bench.sh --wan once every profile has run:
 
-    wan_report.py --dir target/bench/wan --runs N [--quick] PROFILE...
+    wan_report.py --dir target/bench/wan
 
-Reads, for each PROFILE, DIR/PROFILE/profile.json (`ternion-wan show`),
+Reads every profile that has run to the end (DIR/PROFILE/run.json: when,
+how many runs, quick or not), each run separately (bench.sh --wan P
+replaces only P's results): DIR/PROFILE/profile.json (`ternion-wan show`),
 DIR/PROFILE/runs/<system>-<i>.json (bench/wan.h's JSON, one per system and
 run) and DIR/PROFILE/secrecy.json if Secrecy's experiments ran, and writes
 beside DIR:
@@ -28,9 +30,7 @@ import os
 import sys
 
 from report import LABELS, cores, cpu_model, median_of
-
-SYSTEMS = ["ternion", "ternion_plain", "openmpi_tcp", "raw_tcp", "openssl_tls"]
-SECRECY_SYSTEMS = ["ternion", "ternion_plain", "openmpi_tcp"]
+from wan import SECRECY_SYSTEMS, SYSTEMS
 MIB = 1 << 20
 ROUND_SIZES = [8, 1 << 10, 16 << 10, 64 << 10, 256 << 10, MIB, 4 * MIB]
 EXCHANGE_SIZES = [MIB, 64 * MIB]
@@ -89,7 +89,7 @@ def load_runs(pdir, runs, quick):
 
 
 def profile_ratios(med, fl, secrecy):
-    t, m = med["ternion"], med["openmpi_tcp"]
+    t, m, c = med["ternion"], med["openmpi_tcp"], med["ternion_cubic"]
     r = {
         # The five.
         # The mean, the loop's time per exchange: in a ring of exchanges a
@@ -112,6 +112,10 @@ def profile_ratios(med, fl, secrecy):
         "wan_64mib_vs_openmpi": exchange_s(t, 64 * MIB) / exchange_s(m, 64 * MIB),
         "wan_open_1m": t["open_1m"]["median_s"] / m["open_1m"]["median_s"],
         "wan_open_1m_vs_floor": t["open_1m"]["median_s"] / fl["open_s"],
+        # ternion on the host's CUBIC: what the rest of ternion does, without BBR.
+        "wan_rounds_64k_on_cubic": per_round(c, 64 << 10) / per_round(m, 64 << 10),
+        "wan_rounds_1m_on_cubic": per_round(c, MIB) / per_round(m, MIB),
+        "wan_64mib_on_cubic_vs_bandwidth": 64 * MIB / exchange_s(c, 64 * MIB) / fl["rate_bytes_per_s"],
     }
     if secrecy:
         exps = secrecy["experiments"].values()
@@ -144,15 +148,16 @@ def size_label(b):
 def render_md(report):
     lines = ["# Across clouds: ternion and MPI over an emulated wide-area network",
              "",
-             f"{report['date']} · {'quick' if report['quick'] else 'full'} mode · "
-             f"{report['runs']} run(s) per system, interleaved · {report['machine']['cpu']}, "
-             f"{report['machine']['cores']} cores for three parties and the emulator. "
-             "Medians across runs; every party in its own network namespace (tests/wan)."]
+             f"{report['machine']['cpu']}, {report['machine']['cores']} cores for three "
+             "parties and the emulator. Medians across runs, the systems interleaved; every "
+             "party in its own network namespace (tests/wan)."]
     for name, p in report["profiles"].items():
-        path, fl, med = p["path"], p["floor"], p["systems"]
+        path, fl, med, run = p["path"], p["floor"], p["systems"], p["run"]
         jitter = f" ± {path['jitter_ms']:g}" if path["jitter_ms"] else ""
         lines += ["", f"## {name}: {path['mean_rtt_ms']:g}{jitter} ms round trip, "
-                  f"{path['rate_bps'] / 1e9:g} Gbit/s, {path['loss'] * 100:g}% loss", ""]
+                  f"{path['rate_bps'] / 1e9:g} Gbit/s, {path['loss'] * 100:g}% loss", "",
+                  f"{run['date']} · {'quick' if run['quick'] else 'full'} mode · "
+                  f"{run['runs']} run(s) per system", ""]
         head = "| workload | floor | " + " | ".join(LABELS[s] for s in SYSTEMS) + " |"
         lines += [head, "|---" * (len(SYSTEMS) + 2) + "|"]
 
@@ -190,34 +195,38 @@ def render_md(report):
     return "\n".join(lines) + "\n"
 
 
+PROFILE_ORDER = ["region", "cross-region", "intercontinental"]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dir", required=True)
-    ap.add_argument("--runs", type=int, required=True)
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("profiles", nargs="+")
     a = ap.parse_args()
     report = {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "runs": a.runs,
-        "quick": a.quick,
         "machine": {"cpu": cpu_model(), "cores": cores()},
         "profiles": {},
         "ratios": {},
         "targets": {},
     }
-    for name in a.profiles:
+    done = [n for n in os.listdir(a.dir) if os.path.exists(os.path.join(a.dir, n, "run.json"))]
+    if not done:
+        sys.exit(f"wan_report.py: no profile in {a.dir} has run to the end")
+    done.sort(key=lambda n: (PROFILE_ORDER.index(n) if n in PROFILE_ORDER else len(PROFILE_ORDER), n))
+    for name in done:
         pdir = os.path.join(a.dir, name)
+        with open(os.path.join(pdir, "run.json"), encoding="utf-8") as f:
+            run = json.load(f)
         with open(os.path.join(pdir, "profile.json"), encoding="utf-8") as f:
             path = json.load(f)
-        raw, med = load_runs(pdir, a.runs, a.quick)
+        raw, med = load_runs(pdir, run["runs"], run["quick"])
         secrecy = None
         if os.path.exists(os.path.join(pdir, "secrecy.json")):
             with open(os.path.join(pdir, "secrecy.json"), encoding="utf-8") as f:
                 secrecy = json.load(f)
         fl = floors(path)
         ratios = profile_ratios(med, fl, secrecy)
-        report["profiles"][name] = {"path": path, "floor": fl, "systems": med,
+        report["profiles"][name] = {"path": path, "run": run, "floor": fl, "systems": med,
                                     "secrecy": secrecy, "raw": raw}
         report["ratios"][name] = ratios
         report["targets"][name] = judge(name, ratios)

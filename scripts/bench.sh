@@ -24,12 +24,13 @@
 # emulator (region, cross-region, intercontinental, or all): every party
 # in its own network namespace behind `ternion-wan run` (tests/wan), the
 # workloads of bench/wan.h on ternion encrypted and plaintext (the MPI
-# program on its drop-in), OpenMPI-TCP, raw TCP and TLS, then four of
-# Secrecy's experiments, N times interleaved (bench/wan.py). It writes
-# target/bench/wan.json and wan.md (bench/wan_report.py: each workload
-# against the path's physical floor, and the ratios, under
-# ratios[PROFILE]) and wan-rounds-PROFILE.svg (time per round against
-# message size).
+# program on its drop-in), ternion on the host's CUBIC instead of BBR,
+# OpenMPI-TCP, raw TCP and TLS, then four of Secrecy's experiments, N
+# times interleaved (bench/wan.py). It replaces the results of the named
+# profiles only, and writes target/bench/wan.json and wan.md from every
+# profile's latest results (bench/wan_report.py: each workload against the
+# path's physical floor, and the ratios, under ratios[PROFILE]) and
+# wan-rounds-PROFILE.svg (time per round against message size).
 #
 # Environment: BENCH_TIMEOUT overrides the per-run time limit in seconds
 # (default 600, quick 180).  What it needs (OpenMPI among it) is installed
@@ -130,9 +131,10 @@ if [ -n "$wan" ]; then
     wan_tool="${CARGO_TARGET_DIR:-$root/target}/release/ternion-wan"
     [ -x "$wan_tool" ] || die "$wan_tool was not built"
     wan_out="$out/wan"
-    rm -rf "$wan_out" "$out/wan.json" "$out/wan.md" "$out"/wan-rounds-*.svg
+    rm -f "$out/wan.json" "$out/wan.md" "$out"/wan-rounds-*.svg
     IFS=, read -ra profiles <<<"$wan"
     for profile in "${profiles[@]}"; do
+        rm -rf "${wan_out:?}/$profile"
         mkdir -p "$wan_out/$profile"
         "$wan_tool" show --profile "$profile" >"$wan_out/$profile/profile.json" ||
             die "unknown profile '$profile' (region, cross-region, intercontinental or all)"
@@ -145,9 +147,7 @@ if [ -n "$wan" ]; then
             ${qflag[@]+"${qflag[@]}"} 2>"$wan_out/$profile/wan.log" ||
             { tail -n 20 "$wan_out/$profile/wan.log" >&2; die "the run across $profile failed (log: $wan_out/$profile/wan.log)"; }
     done
-    report_args=(--dir "$wan_out" --runs "$runs")
-    if [ "$quick" = 1 ]; then report_args+=(--quick); fi
-    python3 bench/wan_report.py "${report_args[@]}" "${profiles[@]}" || die "could not build the wide-area report"
+    python3 bench/wan_report.py --dir "$wan_out" || die "could not build the wide-area report"
     python3 bench/plots.py --wan "$out/wan.json" || die "could not draw the wide-area plots"
     log "wrote $out/wan.json and $out/wan.md"
     cat "$out/wan.md"

@@ -233,9 +233,8 @@ random_session() { od -An -tx1 -N16 /dev/urandom | tr -d ' \n'; }
 # list PEERS[R], as `ternion run` starts them (see
 # platform-linux/src/bin/ternion/launch.rs: TERNION_RANK, TERNION_PEERS,
 # TERNION_SESSION, TERNION_PRIVATE_KEY_FILE, TERNION_PUBLIC_KEYS).  The
-# session is fresh for every job, as `ternion run`'s is; it must be given
-# explicitly because the default is derived from the peer list, which
-# differs between ranks when proxies are in the path.
+# session is fresh for every job, as `ternion run`'s is, so that a rank
+# never takes a connection from the ranks of an earlier job for its own.
 #   start_job PROG OUTDIR PEERS0 PEERS1 PEERS2
 RANK_PIDS=()
 JOB_NS=("${NS_RANK[@]}")

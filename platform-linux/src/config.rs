@@ -309,9 +309,7 @@ fn tcp_tuning(congestion: Option<String>, notsent_lowat: Option<u64>) -> Result<
         None => UnsentLimit::ByPath,
         Some(0) => UnsentLimit::Host,
         Some(bytes) => UnsentLimit::Fixed(u32::try_from(bytes).map_err(|_| {
-            Error::Config(format!(
-                "tcp_notsent_lowat_bytes {bytes} is larger than 4 GiB"
-            ))
+            Error::Config(format!("tcp_notsent_lowat_bytes {bytes} is 4 GiB or more"))
         })?),
     };
     Ok(TcpTuning { congestion, unsent })

@@ -344,9 +344,9 @@ impl<Tx: AsRef<[u8]>> Transmit<Tx> {
         Ok(())
     }
 
-    /// A message of `len` bytes has arrived in full. Its sender lent a large
-    /// one and waits for the acknowledgement to complete the send, so that
-    /// falls due at once.
+    /// A message of `len` bytes has arrived in full. Its sender may have lent
+    /// a large one and then waits for the acknowledgement to complete the
+    /// send, so that falls due at once.
     pub fn message_received(&mut self, len: u64) {
         if self.replay.is_some() && len >= LENT_MESSAGE_MIN as u64 {
             self.ack_due = true;

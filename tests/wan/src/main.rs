@@ -7,6 +7,7 @@
 //! ternion-wan run --profile cross-region -- ./script.sh
 //! ternion-wan verify --profile all
 //! ternion-wan show --profile intercontinental
+//! ternion-wan tcp --profile cross-region
 //! ```
 //!
 //! `run` makes the namespaces, starts the emulator and runs the command on
@@ -15,7 +16,13 @@
 //! deletes the namespaces when the command ends or on Ctrl-C, and exits
 //! with the command's status. `verify` measures each profile's round trip
 //! and rate and checks them against the profile, within 10%. `show` prints
-//! a profile's parameters as JSON.
+//! a profile's parameters as JSON. `tcp` measures what TCP itself does
+//! across a profile (buffers against the bandwidth-delay product,
+//! congestion control, several connections, the window after an idle
+//! second): the measurements behind ternion's TCP choices. Each namespace's
+//! TCP starts at Linux's defaults, whatever the host's sysctls say; `run`'s
+//! `--congestion`, `--tcp-buffer-max` and `--keep-window-after-idle`
+//! change them.
 
 mod netns;
 mod network;
@@ -190,6 +197,24 @@ fn catch_signals() {
     }
 }
 
+/// Asks the command to stop (SIGTERM, so it can stop what it started),
+/// and kills it if it is still running 5 s later.
+fn stop(child: &mut std::process::Child) {
+    if let Ok(pid) = libc::pid_t::try_from(child.id()) {
+        // SAFETY: kill takes a pid and a signal number, no pointers.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while std::time::Instant::now() < deadline {
+        if !matches!(child.try_wait(), Ok(None)) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 fn run(
     path: &PathArgs,
     host: &HostArgs,
@@ -209,8 +234,7 @@ fn run(
     let status = match child.spawn() {
         Ok(mut child) => loop {
             if INTERRUPTED.load(Ordering::SeqCst) {
-                let _ = child.kill();
-                let _ = child.wait();
+                stop(&mut child);
                 break None;
             }
             match child.try_wait() {

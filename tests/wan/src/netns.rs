@@ -124,10 +124,28 @@ impl Parties {
 impl Drop for Parties {
     fn drop(&mut self) {
         for name in &self.names {
+            kill_processes_in(name);
             if let Err(e) = ip(&["netns", "delete", name]) {
                 eprintln!("ternion-wan: could not delete namespace {name}: {e}");
             }
         }
+    }
+}
+
+/// Kills what still runs in namespace `name` (a party the command left
+/// behind, in a session of its own): deleting the namespace would only
+/// unname it, and a party that polls would keep a core busy for ever.
+fn kill_processes_in(name: &str) {
+    let Ok(out) = Command::new("ip").args(["netns", "pids", name]).output() else {
+        return;
+    };
+    for pid in String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .filter_map(|p| p.parse::<libc::pid_t>().ok())
+    {
+        eprintln!("ternion-wan: killing process {pid}, left running in namespace {name}");
+        // SAFETY: kill takes a pid and a signal number, no pointers.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
     }
 }
 

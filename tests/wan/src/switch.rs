@@ -65,17 +65,24 @@ impl Switch {
         // SAFETY: PR_SET_TIMERSLACK takes a value and no pointers; it sets
         // how late this thread's sleeps may end (1 µs instead of 50).
         unsafe { libc::prctl(libc::PR_SET_TIMERSLACK, 1000 as libc::c_ulong) };
-        run_before_the_parties();
+        // A real-time thread wakes within microseconds of its deadline, and
+        // spinning would only hold a core the parties need; any other
+        // thread spins through the last SPIN before a packet is due.
+        let spin = if run_before_the_parties() {
+            Duration::ZERO
+        } else {
+            SPIN
+        };
         while !stop.load(Ordering::Relaxed) {
             let now = Instant::now();
             let wait = self
                 .next_due()
                 .map_or(TICK, |due| due.saturating_duration_since(now).min(TICK));
-            if wait < SPIN {
+            if wait < spin {
                 std::thread::yield_now();
                 wait_readable(tuns, Duration::ZERO)?;
             } else {
-                wait_readable(tuns, wait - SPIN)?;
+                wait_readable(tuns, wait - spin)?;
             }
             for (from, tun) in tuns.iter().enumerate() {
                 loop {
@@ -132,8 +139,9 @@ impl Switch {
 /// packet is due even when the parties keep both cores busy (three parties
 /// that poll for messages, as OpenMPI's do, would otherwise hold a packet
 /// back for whole scheduler time slices, and that delay would be charged
-/// to the network). Without the privilege it warns and goes on.
-fn run_before_the_parties() {
+/// to the network). Without the privilege it warns and goes on. Whether
+/// the thread got the priority.
+fn run_before_the_parties() -> bool {
     let param = libc::sched_param { sched_priority: 10 };
     // SAFETY: sched_setscheduler reads one sched_param, which `param` is;
     // pid 0 is the calling thread.
@@ -142,7 +150,9 @@ fn run_before_the_parties() {
             "ternion-wan: no real-time priority for the emulator ({}); busy parties may delay packets",
             std::io::Error::last_os_error()
         );
+        return false;
     }
+    true
 }
 
 /// Sleeps until a device has a packet or `wait` passes (with microsecond

@@ -64,6 +64,7 @@ fn cases(profile: &Profile) -> Vec<Case> {
         ),
         bulk("cubic, buffers 4 x BDP", host("cubic", big, true), 1),
         bulk("bbr, Linux's buffers", host("bbr", None, true), 1),
+        bulk("bbr, buffers 2 x BDP", host("bbr", Some(2 * bdp), true), 1),
         bulk("bbr, buffers 4 x BDP", host("bbr", big, true), 1),
         bulk(
             "cubic, Linux's buffers, 4 connections",
