@@ -342,34 +342,55 @@ struct bench_buffers {
     double *samples;       /* max(latency_n, 1000) */
 };
 
-static void run_latency(const struct transport *t, const struct bench_config *c,
-                        struct bench_buffers *b, struct bench_results *res)
+/* One 8-byte ring exchange at a time, WARMUP + N of them, each checked
+ * against the sender's pattern; the N after the warm-up are timed one by
+ * one into b->samples. Both benchmarks' latency workloads. */
+struct latency_result {
+    int n;
+    double mean_us, p50_us, p99_us;
+    double cpu_s, bytes; /* all exchanges, warm-up included; bytes of all parties */
+};
+
+static struct latency_result measure_latency(const struct transport *t, int warmup, int n,
+                                             int workload, struct bench_buffers *b)
 {
     int me = t->rank, from = succ_of(me);
-    int total = c->latency_warmup + c->latency_n;
+    int total = warmup + n;
     t->barrier(t->ctx);
     double cpu0 = cpu_now_s();
     for (int k = 0; k < total; k++) {
-        b->send[0] = pattern_word(pattern_seed(me, W_LATENCY, (uint64_t)k, 0), 0);
+        b->send[0] = pattern_word(pattern_seed(me, workload, (uint64_t)k, 0), 0);
         double t0 = now_s();
         exchange(t, b->send, b->recv, 8);
         double t1 = now_s();
-        if (b->recv[0] != pattern_word(pattern_seed(from, W_LATENCY, (uint64_t)k, 0), 0))
+        if (b->recv[0] != pattern_word(pattern_seed(from, workload, (uint64_t)k, 0), 0))
             bench_die(2, "latency_8b: data mismatch in exchange %d", k);
-        if (k >= c->latency_warmup)
-            b->samples[k - c->latency_warmup] = t1 - t0;
+        if (k >= warmup)
+            b->samples[k - warmup] = t1 - t0;
     }
-    res->cost_cpu_s[COST_LATENCY] = cpu_now_s() - cpu0;
-    res->cost_bytes[COST_LATENCY] = (double)total * 8 * PARTIES;
-    size_t n = (size_t)c->latency_n;
+    struct latency_result r = {.n = n, .cpu_s = cpu_now_s() - cpu0,
+                               .bytes = (double)total * 8 * PARTIES};
     double sum = 0;
-    for (size_t i = 0; i < n; i++)
+    for (int i = 0; i < n; i++)
         sum += b->samples[i];
-    qsort(b->samples, n, sizeof *b->samples, cmp_double);
-    res->latency_n = c->latency_n;
-    res->lat_mean_us = sum / (double)n * 1e6;
-    res->lat_p50_us = percentile_sorted(b->samples, n, 50) * 1e6;
-    res->lat_p99_us = percentile_sorted(b->samples, n, 99) * 1e6;
+    qsort(b->samples, (size_t)n, sizeof *b->samples, cmp_double);
+    r.mean_us = sum / (double)n * 1e6;
+    r.p50_us = percentile_sorted(b->samples, (size_t)n, 50) * 1e6;
+    r.p99_us = percentile_sorted(b->samples, (size_t)n, 99) * 1e6;
+    return r;
+}
+
+static void run_latency(const struct transport *t, const struct bench_config *c,
+                        struct bench_buffers *b, struct bench_results *res)
+{
+    struct latency_result r =
+        measure_latency(t, c->latency_warmup, c->latency_n, W_LATENCY, b);
+    res->cost_cpu_s[COST_LATENCY] = r.cpu_s;
+    res->cost_bytes[COST_LATENCY] = r.bytes;
+    res->latency_n = r.n;
+    res->lat_mean_us = r.mean_us;
+    res->lat_p50_us = r.p50_us;
+    res->lat_p99_us = r.p99_us;
 }
 
 static void run_throughput(const struct transport *t, const struct bench_config *c,

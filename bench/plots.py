@@ -113,21 +113,27 @@ def log_ticks(lo, hi):
     return ticks
 
 
-def throughput_plot(report, date):
-    svg = Svg(f"Ring-exchange throughput per party ({date})")
-    sizes = [t["bytes"] for t in report["ternion"]["throughput"]]
-    values = [t["mib_per_s"] for s in SYSTEMS for t in report[s]["throughput"]]
-    lo, hi = min(values) / 1.3, max(values) * 1.3
+def log_log_axes(svg, sizes, lo, hi, xlabel, ylabel):
+    """Draws axes with both scales logarithmic, message sizes along x and
+    values from lo to hi along y; returns the two coordinate mappings."""
     x0, x1, y0, y1 = LEFT, WIDTH - RIGHT, HEIGHT - BOTTOM, TOP
     lx = lambda b: x0 + (x1 - x0) * (math.log(b) - math.log(sizes[0])) / (math.log(sizes[-1]) - math.log(sizes[0]))  # noqa: E731
     ly = lambda v: y0 - (y0 - y1) * (math.log(v) - math.log(lo)) / (math.log(hi) - math.log(lo))  # noqa: E731
-    svg.axes("message size", "MiB/s (log)")
+    svg.axes(xlabel, ylabel)
     for b in sizes:
         svg.line(lx(b), y0, lx(b), y0 + 4)
         svg.text(lx(b), y0 + 18, size_label(b), anchor="middle")
     for v in log_ticks(lo, hi):
         svg.line(x0, ly(v), x1, ly(v), "#ddd")
         svg.text(x0 - 6, ly(v) + 4, f"{v:g}", anchor="end")
+    return lx, ly
+
+
+def throughput_plot(report, date):
+    svg = Svg(f"Ring-exchange throughput per party ({date})")
+    sizes = [t["bytes"] for t in report["ternion"]["throughput"]]
+    values = [t["mib_per_s"] for s in SYSTEMS for t in report[s]["throughput"]]
+    lx, ly = log_log_axes(svg, sizes, min(values) / 1.3, max(values) * 1.3, "message size", "MiB/s (log)")
     for s in SYSTEMS:
         svg.polyline([(lx(t["bytes"]), ly(t["mib_per_s"])) for t in report[s]["throughput"]], COLOURS[s])
     svg.legend(SYSTEMS)
@@ -144,17 +150,8 @@ def wan_rounds_plot(report, name):
     sizes = [b for b, _ in rounds[systems[0]]]
     floor = [(b, p["floor"]["round_s"][str(b)] * 1e3) for b in sizes]
     values = [v for pts in rounds.values() for _, v in pts] + [v for _, v in floor]
-    lo, hi = min(values) / 1.2, max(values) * 1.2
-    x0, x1, y0, y1 = LEFT, WIDTH - RIGHT, HEIGHT - BOTTOM, TOP
-    lx = lambda b: x0 + (x1 - x0) * (math.log(b) - math.log(sizes[0])) / (math.log(sizes[-1]) - math.log(sizes[0]))  # noqa: E731
-    ly = lambda v: y0 - (y0 - y1) * (math.log(v) - math.log(lo)) / (math.log(hi) - math.log(lo))  # noqa: E731
-    svg.axes("message size per party and round", "ms per round (log)")
-    for b in sizes:
-        svg.line(lx(b), y0, lx(b), y0 + 4)
-        svg.text(lx(b), y0 + 18, size_label(b), anchor="middle")
-    for v in log_ticks(lo, hi):
-        svg.line(x0, ly(v), x1, ly(v), "#ddd")
-        svg.text(x0 - 6, ly(v) + 4, f"{v:g}", anchor="end")
+    lx, ly = log_log_axes(svg, sizes, min(values) / 1.2, max(values) * 1.2,
+                          "message size per party and round", "ms per round (log)")
     for (b1, v1), (b2, v2) in zip(floor, floor[1:]):
         svg.line(lx(b1), ly(v1), lx(b2), ly(v2), "#000", 1, "5,4")
     for s in systems:

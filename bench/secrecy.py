@@ -91,6 +91,22 @@ def elapsed_seconds(stdout, rank0):
     return sum(times) if times else None
 
 
+def summary(times, arguments, rounds, quick):
+    """secrecy.json's content: per experiment its arguments and, per system,
+    the median and every run of `times[experiment][system]` (seconds)."""
+    return {
+        "rounds": rounds,
+        "quick": quick,
+        "experiments": {
+            name: {
+                "arguments": " ".join(arguments[name]),
+                **{s: {"median_s": statistics.median(v), "runs_s": v} for s, v in per.items()},
+            }
+            for name, per in times.items()
+        },
+    }
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--ternion", required=True)
@@ -109,17 +125,7 @@ def main():
             for system in SYSTEMS:
                 cmd = command(system, a.ternion, a.builds, name, known[name])
                 times[name][system].append(run(system, cmd, name))
-    result = {
-        "rounds": a.rounds,
-        "quick": a.quick,
-        "experiments": {
-            name: {
-                "arguments": " ".join(known[name]),
-                **{s: {"median_s": statistics.median(v), "runs_s": v} for s, v in per.items()},
-            }
-            for name, per in times.items()
-        },
-    }
+    result = summary(times, known, a.rounds, a.quick)
     with open(a.out, "w", encoding="utf-8") as f:
         json.dump(result, f, indent=2)
         f.write("\n")

@@ -87,31 +87,14 @@ enum { W_WAN_LATENCY = 11, W_WAN_EXCHANGE, W_WAN_ROUNDS, W_WAN_OPEN };
 static void wan_latency(const struct transport *t, const struct wan_config *c,
                         struct bench_buffers *b, struct wan_results *res)
 {
-    int me = t->rank, from = succ_of(me);
-    int total = c->latency_warmup + c->latency_n;
-    t->barrier(t->ctx);
-    double cpu0 = cpu_now_s();
-    for (int k = 0; k < total; k++) {
-        b->send[0] = pattern_word(pattern_seed(me, W_WAN_LATENCY, (uint64_t)k, 0), 0);
-        double t0 = now_s();
-        exchange(t, b->send, b->recv, 8);
-        double t1 = now_s();
-        if (b->recv[0] != pattern_word(pattern_seed(from, W_WAN_LATENCY, (uint64_t)k, 0), 0))
-            bench_die(2, "latency_8b: data mismatch in exchange %d", k);
-        if (k >= c->latency_warmup)
-            b->samples[k - c->latency_warmup] = t1 - t0;
-    }
-    res->cost_cpu_s[WAN_COST_LATENCY] = cpu_now_s() - cpu0;
-    res->cost_bytes[WAN_COST_LATENCY] = (double)total * 8 * PARTIES;
-    size_t n = (size_t)c->latency_n;
-    double sum = 0;
-    for (size_t i = 0; i < n; i++)
-        sum += b->samples[i];
-    qsort(b->samples, n, sizeof *b->samples, cmp_double);
-    res->latency_n = c->latency_n;
-    res->lat_mean_us = sum / (double)n * 1e6;
-    res->lat_p50_us = percentile_sorted(b->samples, n, 50) * 1e6;
-    res->lat_p99_us = percentile_sorted(b->samples, n, 99) * 1e6;
+    struct latency_result r =
+        measure_latency(t, c->latency_warmup, c->latency_n, W_WAN_LATENCY, b);
+    res->cost_cpu_s[WAN_COST_LATENCY] = r.cpu_s;
+    res->cost_bytes[WAN_COST_LATENCY] = r.bytes;
+    res->latency_n = r.n;
+    res->lat_mean_us = r.mean_us;
+    res->lat_p50_us = r.p50_us;
+    res->lat_p99_us = r.p99_us;
 }
 
 static void wan_exchanges(const struct transport *t, const struct wan_config *c,

@@ -34,14 +34,13 @@ import argparse
 import json
 import os
 import signal
-import statistics
 import subprocess
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import secrecy  # noqa: E402  (the elapsed-time parsing of Secrecy's output)
+import secrecy  # noqa: E402  (Secrecy's elapsed times and its results file)
 
 # ternion_cubic is ternion encrypted on the host's congestion control
 # (TERNION_TCP_CONGESTION=system: CUBIC in the emulator's namespaces, as
@@ -268,17 +267,7 @@ def run(a):
                 print(f"wan.py: {a.profile}: Secrecy round {i}/{a.runs}: {name} on {system}",
                       file=sys.stderr, flush=True)
                 times[name][system].append(secrecy_run(net, system, name, args, a, logdir, i))
-    result = {
-        "rounds": a.runs,
-        "quick": a.quick,
-        "experiments": {
-            name: {
-                "arguments": " ".join(experiments[name]),
-                **{s: {"median_s": statistics.median(v), "runs_s": v} for s, v in per.items()},
-            }
-            for name, per in times.items()
-        },
-    }
+    result = secrecy.summary(times, experiments, a.runs, a.quick)
     with open(os.path.join(a.out, "secrecy.json"), "w", encoding="utf-8") as f:
         json.dump(result, f, indent=2)
         f.write("\n")
