@@ -525,20 +525,23 @@ static void run_patterns(const struct transport *t, const struct bench_config *c
     res->patterns_n = c->patterns_n;
 }
 
-/* Rank 0 gets every party's CPU time, summed per workload. */
-static void gather_costs(const struct transport *t, struct bench_results *res)
+/* Rank 0 gets every party's CPU time, summed per workload: COST_S holds N
+ * workloads' seconds on every party. Both benchmarks' cost columns. */
+static void gather_cpu_costs(const struct transport *t, double *cost_s, int n)
 {
-    double theirs[PARTIES][N_COSTS];
+    size_t bytes = (size_t)n * sizeof *cost_s;
     if (t->rank == 0) {
+        double *theirs = bench_alloc(2 * bytes);
         struct xfer_op ops[2] = {
-            {1, XFER_RECV, theirs[1], sizeof theirs[1]},
-            {2, XFER_RECV, theirs[2], sizeof theirs[2]},
+            {1, XFER_RECV, theirs, bytes},
+            {2, XFER_RECV, theirs + n, bytes},
         };
         t->xfer(t->ctx, ops, 2);
-        for (int w = 0; w < N_COSTS; w++)
-            res->cost_cpu_s[w] += theirs[1][w] + theirs[2][w];
+        for (int w = 0; w < n; w++)
+            cost_s[w] += theirs[w] + theirs[n + w];
+        free(theirs);
     } else {
-        struct xfer_op op = {0, XFER_SEND, res->cost_cpu_s, sizeof res->cost_cpu_s};
+        struct xfer_op op = {0, XFER_SEND, cost_s, bytes};
         t->xfer(t->ctx, &op, 1);
     }
 }
@@ -608,7 +611,7 @@ static void bench_run(const struct transport *t, const struct bench_config *c,
     run_open(t, c, &b, res);
     run_overlap(t, c, &b, res);
     run_patterns(t, c, res);
-    gather_costs(t, res);
+    gather_cpu_costs(t, res->cost_cpu_s, N_COSTS);
     t->barrier(t->ctx);
 
     fprintf(stderr, "rank %d: %s done (checksum %016" PRIx64 ")\n", t->rank, t->system,

@@ -186,24 +186,6 @@ static void wan_open(const struct transport *t, const struct wan_config *c,
     res->open_s = median(b->samples, (size_t)c->open_reps);
 }
 
-/* Rank 0 gets every party's CPU time, summed per workload. */
-static void wan_gather_costs(const struct transport *t, struct wan_results *res)
-{
-    double theirs[PARTIES][WAN_N_COSTS];
-    if (t->rank == 0) {
-        struct xfer_op ops[2] = {
-            {1, XFER_RECV, theirs[1], sizeof theirs[1]},
-            {2, XFER_RECV, theirs[2], sizeof theirs[2]},
-        };
-        t->xfer(t->ctx, ops, 2);
-        for (int w = 0; w < WAN_N_COSTS; w++)
-            res->cost_cpu_s[w] += theirs[1][w] + theirs[2][w];
-    } else {
-        struct xfer_op op = {0, XFER_SEND, res->cost_cpu_s, sizeof res->cost_cpu_s};
-        t->xfer(t->ctx, &op, 1);
-    }
-}
-
 /* Runs every wide-area workload; all parties call it, rank 0's results
  * are the ones reported. */
 static void wan_run(const struct transport *t, const struct wan_config *c, struct wan_results *res)
@@ -219,7 +201,7 @@ static void wan_run(const struct transport *t, const struct wan_config *c, struc
     wan_exchanges(t, c, &b, res);
     wan_rounds(t, c, &b, res);
     wan_open(t, c, &b, res);
-    wan_gather_costs(t, res);
+    gather_cpu_costs(t, res->cost_cpu_s, WAN_N_COSTS);
     t->barrier(t->ctx);
 
     fprintf(stderr, "rank %d: %s wan done\n", t->rank, t->system);
