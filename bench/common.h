@@ -308,14 +308,20 @@ static const char *const pattern_names[N_PATTERNS] = {
     "send_recv", "irecv_isend_waitall", "irecv_isend_wait_wait",
 };
 
+/* What the latency loop (measure_latency) found. */
+struct latency_result {
+    int n;
+    double mean_us, p50_us, p99_us;
+    double cpu_s, bytes; /* all exchanges, warm-up included; bytes of all parties */
+};
+
 struct bench_results {
     /* CPU seconds spent in each workload's timed calls (this party, then
      * summed over all three by bench_run) and the bytes all three sent. */
     double cost_cpu_s[N_COSTS], cost_bytes[N_COSTS];
     int patterns_n;
     double pattern_mean_us[N_PATTERNS];
-    int latency_n;
-    double lat_mean_us, lat_p50_us, lat_p99_us;
+    struct latency_result latency;
     struct {
         size_t bytes;
         int reps;
@@ -345,12 +351,6 @@ struct bench_buffers {
 /* One 8-byte ring exchange at a time, WARMUP + N of them, each checked
  * against the sender's pattern; the N after the warm-up are timed one by
  * one into b->samples. Both benchmarks' latency workloads. */
-struct latency_result {
-    int n;
-    double mean_us, p50_us, p99_us;
-    double cpu_s, bytes; /* all exchanges, warm-up included; bytes of all parties */
-};
-
 static struct latency_result measure_latency(const struct transport *t, int warmup, int n,
                                              int workload, struct bench_buffers *b)
 {
@@ -385,12 +385,9 @@ static void run_latency(const struct transport *t, const struct bench_config *c,
 {
     struct latency_result r =
         measure_latency(t, c->latency_warmup, c->latency_n, W_LATENCY, b);
+    res->latency = r;
     res->cost_cpu_s[COST_LATENCY] = r.cpu_s;
     res->cost_bytes[COST_LATENCY] = r.bytes;
-    res->latency_n = r.n;
-    res->lat_mean_us = r.mean_us;
-    res->lat_p50_us = r.p50_us;
-    res->lat_p99_us = r.p99_us;
 }
 
 static void run_throughput(const struct transport *t, const struct bench_config *c,
@@ -629,7 +626,7 @@ static void bench_print_json(FILE *f, const char *system, const struct bench_con
             c->quick ? "true" : "false");
     fprintf(f, " \"latency_8b\": {\"exchanges\": %d, \"mean_us\": %.4f, \"p50_us\": %.4f, "
                "\"p99_us\": %.4f},\n",
-            r->latency_n, r->lat_mean_us, r->lat_p50_us, r->lat_p99_us);
+            r->latency.n, r->latency.mean_us, r->latency.p50_us, r->latency.p99_us);
     fprintf(f, " \"throughput\": [");
     for (int s = 0; s < N_SIZES; s++)
         fprintf(f, "%s{\"bytes\": %zu, \"reps\": %d, \"median_s\": %.9f, \"mib_per_s\": %.3f}",

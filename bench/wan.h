@@ -74,8 +74,7 @@ enum {
 
 struct wan_results {
     double cost_cpu_s[WAN_N_COSTS], cost_bytes[WAN_N_COSTS];
-    int latency_n;
-    double lat_mean_us, lat_p50_us, lat_p99_us;
+    struct latency_result latency;
     double exchange_median_s[WAN_EXCHANGES];
     double rounds_total_s[WAN_ROUND_SIZES];
     double open_s;
@@ -89,12 +88,9 @@ static void wan_latency(const struct transport *t, const struct wan_config *c,
 {
     struct latency_result r =
         measure_latency(t, c->latency_warmup, c->latency_n, W_WAN_LATENCY, b);
+    res->latency = r;
     res->cost_cpu_s[WAN_COST_LATENCY] = r.cpu_s;
     res->cost_bytes[WAN_COST_LATENCY] = r.bytes;
-    res->latency_n = r.n;
-    res->lat_mean_us = r.mean_us;
-    res->lat_p50_us = r.p50_us;
-    res->lat_p99_us = r.p99_us;
 }
 
 static void wan_exchanges(const struct transport *t, const struct wan_config *c,
@@ -217,7 +213,7 @@ static void wan_print_json(FILE *f, const char *system, const struct wan_config 
             system, PARTIES, c->quick ? "true" : "false");
     fprintf(f, " \"latency_8b\": {\"exchanges\": %d, \"mean_us\": %.3f, \"p50_us\": %.3f, "
                "\"p99_us\": %.3f},\n",
-            r->latency_n, r->lat_mean_us, r->lat_p50_us, r->lat_p99_us);
+            r->latency.n, r->latency.mean_us, r->latency.p50_us, r->latency.p99_us);
     fprintf(f, " \"exchange\": [");
     for (int s = 0; s < WAN_EXCHANGES; s++)
         fprintf(f, "%s{\"bytes\": %zu, \"reps\": %d, \"median_s\": %.9f, \"mib_per_s\": %.3f}",
