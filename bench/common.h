@@ -390,27 +390,38 @@ static void run_latency(const struct transport *t, const struct bench_config *c,
     res->cost_bytes[COST_LATENCY] = r.bytes;
 }
 
+/* REPS ring exchanges of BYTES each, one after a barrier at a time, each
+ * timed and checked; adds their CPU time to *CPU_S and returns the median
+ * time of one. Both benchmarks' single exchanges. */
+static double timed_exchanges(const struct transport *t, size_t bytes, int reps, int workload,
+                              struct bench_buffers *b, double *cpu_s)
+{
+    int me = t->rank, from = succ_of(me);
+    size_t words = bytes / 8;
+    for (int r = 0; r < reps; r++) {
+        pattern_fill(b->send, words, pattern_seed(me, workload, bytes, (uint64_t)r));
+        t->barrier(t->ctx);
+        double cpu0 = cpu_now_s(), t0 = now_s();
+        exchange(t, b->send, b->recv, bytes);
+        b->samples[r] = now_s() - t0;
+        *cpu_s += cpu_now_s() - cpu0;
+        pattern_check("exchange", b->recv, words,
+                      pattern_seed(from, workload, bytes, (uint64_t)r), 0);
+    }
+    return median(b->samples, (size_t)reps);
+}
+
 static void run_throughput(const struct transport *t, const struct bench_config *c,
                            struct bench_buffers *b, struct bench_results *res)
 {
-    int me = t->rank, from = succ_of(me);
     for (int s = 0; s < N_SIZES; s++) {
-        size_t bytes = throughput_sizes[s], words = bytes / 8;
+        size_t bytes = throughput_sizes[s];
         int reps = throughput_reps(c, bytes);
-        for (int r = 0; r < reps; r++) {
-            pattern_fill(b->send, words, pattern_seed(me, W_THROUGHPUT, bytes, (uint64_t)r));
-            t->barrier(t->ctx);
-            double cpu0 = cpu_now_s(), t0 = now_s();
-            exchange(t, b->send, b->recv, bytes);
-            b->samples[r] = now_s() - t0;
-            res->cost_cpu_s[COST_THROUGHPUT + s] += cpu_now_s() - cpu0;
-            pattern_check("throughput", b->recv, words,
-                          pattern_seed(from, W_THROUGHPUT, bytes, (uint64_t)r), 0);
-        }
+        res->tp[s].median_s = timed_exchanges(t, bytes, reps, W_THROUGHPUT, b,
+                                              &res->cost_cpu_s[COST_THROUGHPUT + s]);
         res->cost_bytes[COST_THROUGHPUT + s] = (double)bytes * reps * PARTIES;
         res->tp[s].bytes = bytes;
         res->tp[s].reps = reps;
-        res->tp[s].median_s = median(b->samples, (size_t)reps);
         res->tp[s].mib_per_s = (double)bytes / (double)MIB / res->tp[s].median_s;
     }
 }

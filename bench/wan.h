@@ -96,22 +96,12 @@ static void wan_latency(const struct transport *t, const struct wan_config *c,
 static void wan_exchanges(const struct transport *t, const struct wan_config *c,
                           struct bench_buffers *b, struct wan_results *res)
 {
-    int me = t->rank, from = succ_of(me);
     for (int s = 0; s < WAN_EXCHANGES; s++) {
-        size_t bytes = wan_exchange_bytes[s], words = bytes / 8;
+        size_t bytes = wan_exchange_bytes[s];
         int reps = c->exchange_reps[s];
-        for (int r = 0; r < reps; r++) {
-            pattern_fill(b->send, words, pattern_seed(me, W_WAN_EXCHANGE, bytes, (uint64_t)r));
-            t->barrier(t->ctx);
-            double cpu0 = cpu_now_s(), t0 = now_s();
-            exchange(t, b->send, b->recv, bytes);
-            b->samples[r] = now_s() - t0;
-            res->cost_cpu_s[WAN_COST_EXCHANGE + s] += cpu_now_s() - cpu0;
-            pattern_check("exchange", b->recv, words,
-                          pattern_seed(from, W_WAN_EXCHANGE, bytes, (uint64_t)r), 0);
-        }
+        res->exchange_median_s[s] = timed_exchanges(t, bytes, reps, W_WAN_EXCHANGE, b,
+                                                    &res->cost_cpu_s[WAN_COST_EXCHANGE + s]);
         res->cost_bytes[WAN_COST_EXCHANGE + s] = (double)bytes * reps * PARTIES;
-        res->exchange_median_s[s] = median(b->samples, (size_t)reps);
     }
 }
 
