@@ -426,44 +426,60 @@ static void run_throughput(const struct transport *t, const struct bench_config 
     }
 }
 
+/* ROUNDS dependent ring exchanges of BYTES each after one barrier: round
+ * k sends what round k-1 received, plus one, and the last round's data is
+ * checked. SEED_INDEX tells repetitions apart. Adds the exchanges' CPU time
+ * to *CPU_S; returns the time of all rounds. Both benchmarks' rounds. */
+static double dependent_rounds(const struct transport *t, size_t bytes, int rounds, int workload,
+                               uint64_t seed_index, struct bench_buffers *b, double *cpu_s)
+{
+    int me = t->rank;
+    size_t words = bytes / 8;
+    pattern_fill(b->send, words, pattern_seed(me, workload, seed_index, 0));
+    t->barrier(t->ctx);
+    double t0 = now_s();
+    for (int k = 0; k < rounds; k++) {
+        if (k > 0)
+            for (size_t i = 0; i < words; i++)
+                b->send[i] = b->recv[i] + 1;
+        double cpu0 = cpu_now_s();
+        exchange(t, b->send, b->recv, bytes);
+        *cpu_s += cpu_now_s() - cpu0;
+    }
+    double elapsed = now_s() - t0;
+    /* Round k receives what party (me+k+1)%3 started with, plus k. */
+    int origin = (me + rounds) % PARTIES;
+    pattern_check("rounds", b->recv, words, pattern_seed(origin, workload, seed_index, 0),
+                  (uint64_t)(rounds - 1));
+    return elapsed;
+}
+
 static void run_rounds(const struct transport *t, const struct bench_config *c,
                        struct bench_buffers *b, struct bench_results *res)
 {
-    int me = t->rank;
-    size_t n = VEC_ELEMS;
-    for (int r = 0; r < c->rounds_reps; r++) {
-        pattern_fill(b->send, n, pattern_seed(me, W_ROUNDS, (uint64_t)r, 0));
-        t->barrier(t->ctx);
-        double t0 = now_s();
-        for (int k = 0; k < c->rounds; k++) {
-            if (k > 0)
-                for (size_t i = 0; i < n; i++)
-                    b->send[i] = b->recv[i] + 1;
-            double cpu0 = cpu_now_s();
-            exchange(t, b->send, b->recv, n * 8);
-            res->cost_cpu_s[COST_ROUNDS] += cpu_now_s() - cpu0;
-        }
-        b->samples[r] = now_s() - t0;
-        /* Round k receives what party (me+k+1)%3 started with, plus k. */
-        int origin = (me + c->rounds) % PARTIES;
-        pattern_check("rounds_64x1m", b->recv, n,
-                      pattern_seed(origin, W_ROUNDS, (uint64_t)r, 0), (uint64_t)(c->rounds - 1));
-    }
-    res->cost_bytes[COST_ROUNDS] = (double)n * 8 * c->rounds * c->rounds_reps * PARTIES;
+    size_t bytes = VEC_ELEMS * 8;
+    for (int r = 0; r < c->rounds_reps; r++)
+        b->samples[r] = dependent_rounds(t, bytes, c->rounds, W_ROUNDS, (uint64_t)r, b,
+                                         &res->cost_cpu_s[COST_ROUNDS]);
+    res->cost_bytes[COST_ROUNDS] = (double)bytes * c->rounds * c->rounds_reps * PARTIES;
     res->rounds = c->rounds;
     res->rounds_s = median(b->samples, (size_t)c->rounds_reps);
 }
 
-static void run_open(const struct transport *t, const struct bench_config *c,
-                     struct bench_buffers *b, struct bench_results *res)
+/* REPS opens of VEC_ELEMS shares at rank 0 (ranks 1 and 2 send theirs,
+ * rank 0 adds its own), each after a barrier, timed and checked; adds their
+ * CPU time to *CPU_S and returns the median time of one. b->recv holds
+ * 3 * VEC_ELEMS words. Both benchmarks' open. */
+static double timed_opens(const struct transport *t, int reps, int workload,
+                          struct bench_buffers *b, double *cpu_s)
 {
     int me = t->rank;
     size_t n = VEC_ELEMS;
     /* Rank 0: own share in send, shares of 1 and 2 in recv and recv+n,
      * result in recv+2n.  Ranks 1 and 2: share in send. */
     uint64_t *in1 = b->recv, *in2 = b->recv + n, *out = b->recv + 2 * n;
-    for (int r = 0; r < c->open_reps; r++) {
-        pattern_fill(b->send, n, pattern_seed(me, W_OPEN, (uint64_t)r, 0));
+    for (int r = 0; r < reps; r++) {
+        pattern_fill(b->send, n, pattern_seed(me, workload, (uint64_t)r, 0));
         t->barrier(t->ctx);
         double cpu0 = cpu_now_s(), t0 = now_s();
         if (me == 0) {
@@ -479,11 +495,11 @@ static void run_open(const struct transport *t, const struct bench_config *c,
             t->xfer(t->ctx, &op, 1);
         }
         b->samples[r] = now_s() - t0;
-        res->cost_cpu_s[COST_OPEN] += cpu_now_s() - cpu0;
+        *cpu_s += cpu_now_s() - cpu0;
         if (me == 0) {
-            uint64_t s0 = pattern_seed(0, W_OPEN, (uint64_t)r, 0);
-            uint64_t s1 = pattern_seed(1, W_OPEN, (uint64_t)r, 0);
-            uint64_t s2 = pattern_seed(2, W_OPEN, (uint64_t)r, 0);
+            uint64_t s0 = pattern_seed(0, workload, (uint64_t)r, 0);
+            uint64_t s1 = pattern_seed(1, workload, (uint64_t)r, 0);
+            uint64_t s2 = pattern_seed(2, workload, (uint64_t)r, 0);
             pattern_check("open_1m (from rank 1)", in1, n, s1, 0);
             pattern_check("open_1m (from rank 2)", in2, n, s2, 0);
             for (size_t i = 0; i < n; i++) {
@@ -493,8 +509,14 @@ static void run_open(const struct transport *t, const struct bench_config *c,
             }
         }
     }
-    res->cost_bytes[COST_OPEN] = (double)n * 8 * 2 * c->open_reps;
-    res->open_s = median(b->samples, (size_t)c->open_reps);
+    return median(b->samples, (size_t)reps);
+}
+
+static void run_open(const struct transport *t, const struct bench_config *c,
+                     struct bench_buffers *b, struct bench_results *res)
+{
+    res->open_s = timed_opens(t, c->open_reps, W_OPEN, b, &res->cost_cpu_s[COST_OPEN]);
+    res->cost_bytes[COST_OPEN] = (double)VEC_ELEMS * 8 * 2 * c->open_reps;
 }
 
 /* One-element exchanges in each pattern; the mean time per exchange.

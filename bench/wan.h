@@ -105,71 +105,23 @@ static void wan_exchanges(const struct transport *t, const struct wan_config *c,
     }
 }
 
-/* Dependent rounds: round k sends what round k-1 received, plus one. */
 static void wan_rounds(const struct transport *t, const struct wan_config *c,
                        struct bench_buffers *b, struct wan_results *res)
 {
-    int me = t->rank;
     for (int s = 0; s < WAN_ROUND_SIZES; s++) {
-        size_t bytes = wan_round_bytes[s], words = bytes / 8;
+        size_t bytes = wan_round_bytes[s];
         int rounds = c->round_counts[s];
-        pattern_fill(b->send, words, pattern_seed(me, W_WAN_ROUNDS, bytes, 0));
-        t->barrier(t->ctx);
-        double cpu = 0, t0 = now_s();
-        for (int k = 0; k < rounds; k++) {
-            if (k > 0)
-                for (size_t i = 0; i < words; i++)
-                    b->send[i] = b->recv[i] + 1;
-            double cpu0 = cpu_now_s();
-            exchange(t, b->send, b->recv, bytes);
-            cpu += cpu_now_s() - cpu0;
-        }
-        res->rounds_total_s[s] = now_s() - t0;
-        res->cost_cpu_s[WAN_COST_ROUNDS + s] = cpu;
+        res->rounds_total_s[s] = dependent_rounds(t, bytes, rounds, W_WAN_ROUNDS, bytes, b,
+                                                  &res->cost_cpu_s[WAN_COST_ROUNDS + s]);
         res->cost_bytes[WAN_COST_ROUNDS + s] = (double)bytes * rounds * PARTIES;
-        /* Round k receives what party (me+k+1)%3 started with, plus k. */
-        int origin = (me + rounds) % PARTIES;
-        pattern_check("rounds", b->recv, words, pattern_seed(origin, W_WAN_ROUNDS, bytes, 0),
-                      (uint64_t)(rounds - 1));
     }
 }
 
 static void wan_open(const struct transport *t, const struct wan_config *c,
                      struct bench_buffers *b, struct wan_results *res)
 {
-    int me = t->rank;
-    size_t n = VEC_ELEMS;
-    uint64_t *in1 = b->recv, *in2 = b->recv + n;
-    for (int r = 0; r < c->open_reps; r++) {
-        pattern_fill(b->send, n, pattern_seed(me, W_WAN_OPEN, (uint64_t)r, 0));
-        t->barrier(t->ctx);
-        double cpu0 = cpu_now_s(), t0 = now_s();
-        if (me == 0) {
-            struct xfer_op ops[2] = {
-                {1, XFER_RECV, in1, n * 8},
-                {2, XFER_RECV, in2, n * 8},
-            };
-            t->xfer(t->ctx, ops, 2);
-            for (size_t i = 0; i < n; i++)
-                in1[i] += b->send[i] + in2[i];
-        } else {
-            struct xfer_op op = {0, XFER_SEND, b->send, n * 8};
-            t->xfer(t->ctx, &op, 1);
-        }
-        b->samples[r] = now_s() - t0;
-        res->cost_cpu_s[WAN_COST_OPEN] += cpu_now_s() - cpu0;
-        if (me == 0) {
-            uint64_t s0 = pattern_seed(0, W_WAN_OPEN, (uint64_t)r, 0);
-            uint64_t s1 = pattern_seed(1, W_WAN_OPEN, (uint64_t)r, 0);
-            uint64_t s2 = pattern_seed(2, W_WAN_OPEN, (uint64_t)r, 0);
-            pattern_check("open_1m (rank 2's share)", in2, n, s2, 0);
-            for (size_t i = 0; i < n; i++)
-                if (in1[i] != pattern_word(s0, i) + pattern_word(s1, i) + pattern_word(s2, i))
-                    bench_die(2, "open_1m: wrong sum at element %zu", i);
-        }
-    }
-    res->cost_bytes[WAN_COST_OPEN] = (double)n * 8 * 2 * c->open_reps;
-    res->open_s = median(b->samples, (size_t)c->open_reps);
+    res->open_s = timed_opens(t, c->open_reps, W_WAN_OPEN, b, &res->cost_cpu_s[WAN_COST_OPEN]);
+    res->cost_bytes[WAN_COST_OPEN] = (double)VEC_ELEMS * 8 * 2 * c->open_reps;
 }
 
 /* Runs every wide-area workload; all parties call it, rank 0's results
