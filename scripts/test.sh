@@ -57,7 +57,7 @@ tests/mpi/run.sh differential
 step "Secrecy's own suite: its c_api tests and experiments on ternion (encrypted) and on OpenMPI-TCP (tests/secrecy)"
 tests/secrecy/run.sh
 
-step "three hosts: the conformance programs in three network namespaces, through a link cut and over a 20 ms path"
+step "three hosts: the conformance programs in three network namespaces, on a switch, through a link cut and across the emulated cross-region path"
 scripts/netns-test.sh --quick
 
 step "wide-area emulator: round trip and rate through the cross-region profile within 10%, and no namespace left after Ctrl-C (tests/wan)"
