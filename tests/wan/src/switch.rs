@@ -17,6 +17,10 @@ const TICK: Duration = Duration::from_millis(10);
 /// waking a halted virtual CPU takes longer than a short path's delay
 /// may be late by.
 const SPIN: Duration = Duration::from_micros(200);
+/// The same for a real-time thread, which is woken sooner: it spins less,
+/// since while it spins it holds a core the parties need. Not spinning at
+/// all, the 1 ms profile measured 1.13 ms; with this, 1.06 ms.
+const SPIN_REALTIME: Duration = Duration::from_micros(50);
 /// Larger than any packet at the devices' MTU.
 const PACKET_MAX: usize = 65_536;
 /// Packet buffers kept for reuse.
@@ -65,11 +69,8 @@ impl Switch {
         // SAFETY: PR_SET_TIMERSLACK takes a value and no pointers; it sets
         // how late this thread's sleeps may end (1 µs instead of 50).
         unsafe { libc::prctl(libc::PR_SET_TIMERSLACK, 1000 as libc::c_ulong) };
-        // A real-time thread wakes within microseconds of its deadline, and
-        // spinning would only hold a core the parties need; any other
-        // thread spins through the last SPIN before a packet is due.
         let spin = if run_before_the_parties() {
-            Duration::ZERO
+            SPIN_REALTIME
         } else {
             SPIN
         };
